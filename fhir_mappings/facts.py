@@ -1,0 +1,240 @@
+"""Clinical facts: what the rules may know about a patient, with no FHIR left in it.
+
+`fhir_mappings` is the only package that reads raw FHIR. It turns one hook call's resources into a
+`ClinicalFacts` once; the rules in `hooks/rules/` read only these dataclasses. Every fact carries the
+reference of the resource it came from, so a card can show its evidence, and every numeric value is
+already in the analyte's canonical unit (see `fhir_mappings/data/units.yaml`), with the value and unit as
+reported kept beside it for display.
+
+Missing data is never filled in: a fact that could not be established is `None` or an empty tuple, and the
+reason goes into `data_issues` so a card can say what was missing or unusable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Literal
+
+Sex = Literal["male", "female"]
+Verification = Literal["confirmed", "suspected"]
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One datum a card shows: what it is, its value with unit, when, and which resource said so."""
+
+    label: str
+    value: str
+    when: date | None
+    reference: str | None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class PatientFact:
+    reference: str
+    age_years: int | None
+    sex: Sex | None
+
+
+@dataclass(frozen=True)
+class ConditionFact:
+    """An active (or relapsed/recurrent) Condition that matched one of our condition code sets.
+
+    `category` is the code-set name (`lung_cancer`, `bone_metastasis`, `spinal_cord_compression`,
+    `pathological_fracture`, `bone_pain`, `life_expectancy_limited`, `hypercalcemia`, ...).
+    """
+
+    category: str
+    verification: Verification
+    onset: date | None
+    recorded: date | None
+    reference: str
+    code: str
+    display: str
+
+    @property
+    def since(self) -> date | None:
+        """When the condition became known: onset if given, else the date it was recorded."""
+        return self.onset or self.recorded
+
+
+@dataclass(frozen=True)
+class LabResult:
+    """A final/amended/corrected numeric Observation, normalised to the analyte's canonical unit.
+
+    `low` and `high` are the reference range in the canonical unit when the Observation carried one,
+    otherwise None (the rule then uses the catalog default and says so).
+    """
+
+    analyte: str
+    value: float
+    unit: str
+    reported_value: float
+    reported_unit: str
+    effective: datetime
+    reference: str
+    code: str
+    low: float | None = None
+    high: float | None = None
+
+    @property
+    def day(self) -> date:
+        return self.effective.date()
+
+
+@dataclass(frozen=True)
+class CodedResult:
+    """An Observation whose value is a grade or category rather than a quantity (ESCC grade)."""
+
+    analyte: str
+    value: str
+    effective: datetime
+    reference: str
+    code: str
+
+
+@dataclass(frozen=True)
+class UnusableResult:
+    """An Observation that matched an analyte but could not be used: unknown unit, no value, bad date."""
+
+    analyte: str
+    reason: str
+    reference: str
+    reported: str
+
+
+@dataclass(frozen=True)
+class MedicationFact:
+    """A MedicationRequest for a drug the rules care about, active or drafted.
+
+    `agent` is the code-set name (`denosumab`, `zoledronic_acid`, `ibandronate`, `incadronate`,
+    `calcium_supplement`, `vitamin_d`, `ici`); `agent_class` is `bma`, `supplement` or `ici`.
+    `product` distinguishes denosumab regimens: `xgeva` (120 mg oncology) or `prolia` (60 mg).
+    Dose and interval are None when the order does not state them in a unit we can read.
+    """
+
+    agent: str
+    agent_class: str
+    product: str | None
+    status: str
+    intent: str
+    authored: date | None
+    start: date | None
+    dose_mg: float | None
+    interval_days: float | None
+    reference: str
+    display: str
+    is_draft: bool = False
+
+    @property
+    def is_active(self) -> bool:
+        return (not self.is_draft) and self.status in ("active", "on-hold") and self.intent in ("order", "plan")
+
+
+@dataclass(frozen=True)
+class ImagingFact:
+    """An ImagingStudy, or a DiagnosticReport with an imaging category, with its DICOM modalities."""
+
+    modalities: frozenset[str]
+    day: date | None
+    reference: str
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class CareEvent:
+    """A Procedure, Encounter or ServiceRequest that matched a care-event code set.
+
+    `kind` is the code-set name: `dental_exam`, `stomatology_referral`, `radiotherapy`,
+    `radiotherapy_consult`, `bone_surgery`, `mdt_review`, `hospice`, `invasive_dental`,
+    `spine_surgery_consult`, `orthopedic_oncology_consult`.
+    `status` is the resource's own status; `day` its performed/occurrence/authored date.
+    """
+
+    kind: str
+    status: str
+    day: date | None
+    reference: str
+    resource_type: str
+    is_draft: bool = False
+
+
+@dataclass(frozen=True)
+class CalciumAssessment:
+    """The patient's current calcium status, computed once by `fhir_mappings.calcium`.
+
+    `basis` says which value was used: `ionized`, `lab-corrected`, `albumin-corrected` or
+    `total-uncorrected` (no albumin within the pairing window; the card must say so).
+    `value` and `unit` are in the unit system the laboratory reported (mg/dL or mmol/L), because
+    CTCAE grades are defined separately in each; `value_mg_dl` is the same value in mg/dL for
+    comparisons that do not depend on the reporting system (None for ionized calcium).
+    `status` is `low`, `normal` or `high` against `low_limit`/`high_limit` (same unit as `value`).
+    """
+
+    basis: str
+    value: float
+    unit: str
+    value_mg_dl: float | None
+    low_limit: float
+    high_limit: float
+    limits_source: str
+    status: Literal["low", "normal", "high"]
+    hypercalcemia_grade: int
+    hypocalcemia_critical: bool
+    day: date
+    evidence: tuple[Evidence, ...]
+
+
+@dataclass(frozen=True)
+class CreatinineClearance:
+    """Cockcroft-Gault with actual body weight, or the list of what is missing to compute it."""
+
+    value_ml_min: float | None
+    missing: tuple[str, ...]
+    evidence: tuple[Evidence, ...]
+
+
+@dataclass(frozen=True)
+class ClinicalFacts:
+    """Everything the rules know about one patient at one hook call."""
+
+    hook: str
+    now: datetime
+    patient: PatientFact
+    conditions: tuple[ConditionFact, ...] = ()
+    labs: dict[str, tuple[LabResult, ...]] = field(default_factory=dict)
+    coded_results: dict[str, tuple[CodedResult, ...]] = field(default_factory=dict)
+    medications: tuple[MedicationFact, ...] = ()
+    imaging: tuple[ImagingFact, ...] = ()
+    care_events: tuple[CareEvent, ...] = ()
+    calcium: CalciumAssessment | None = None
+    crcl: CreatinineClearance | None = None
+    drafts: tuple[MedicationFact, ...] = ()
+    draft_events: tuple[CareEvent, ...] = ()
+    data_issues: tuple[UnusableResult, ...] = ()
+
+    @property
+    def today(self) -> date:
+        return self.now.date()
+
+    def conditions_in(self, category: str, verification: Verification | None = None) -> tuple[ConditionFact, ...]:
+        return tuple(
+            c for c in self.conditions if c.category == category and (verification is None or c.verification == verification)
+        )
+
+    def latest(self, analyte: str) -> LabResult | None:
+        """Newest usable result for an analyte (labs are stored newest first)."""
+        results = self.labs.get(analyte, ())
+        return results[0] if results else None
+
+    def latest_coded(self, analyte: str) -> CodedResult | None:
+        results = self.coded_results.get(analyte, ())
+        return results[0] if results else None
+
+    def events_of(self, kind: str) -> tuple[CareEvent, ...]:
+        return tuple(e for e in self.care_events if e.kind == kind)
+
+    def issues_for(self, analyte: str) -> tuple[UnusableResult, ...]:
+        return tuple(i for i in self.data_issues if i.analyte == analyte)

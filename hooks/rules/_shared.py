@@ -1,0 +1,117 @@
+"""Clinical questions several rules ask, answered once so every rule asks them the same way.
+
+Each function reads `ClinicalFacts` only. The catalog's terms (RULES.md section 2) are defined here:
+"confirmed bone metastasis", "active BMA", "being started", "life expectancy under 3 months".
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from fhir_mappings.facts import ClinicalFacts, ConditionFact, Evidence, LabResult, MedicationFact
+
+PATIENT_VIEW = "patient-view"
+
+
+def confirmed_bone_metastases(facts: ClinicalFacts) -> tuple[ConditionFact, ...]:
+    return facts.conditions_in("bone_metastasis", "confirmed")
+
+
+def suspected_bone_metastases(facts: ClinicalFacts) -> tuple[ConditionFact, ...]:
+    return facts.conditions_in("bone_metastasis", "suspected")
+
+
+def has_confirmed_bone_metastasis(facts: ClinicalFacts) -> bool:
+    return bool(confirmed_bone_metastases(facts))
+
+
+def active_bmas(facts: ClinicalFacts) -> tuple[MedicationFact, ...]:
+    return tuple(m for m in facts.medications if m.agent_class == "bma" and m.is_active)
+
+
+def drafted_bmas(facts: ClinicalFacts) -> tuple[MedicationFact, ...]:
+    return tuple(m for m in facts.drafts if m.agent_class == "bma")
+
+
+def active_or_drafted(facts: ClinicalFacts, agent: str) -> tuple[MedicationFact, ...]:
+    return tuple(m for m in (*facts.medications, *facts.drafts) if m.agent == agent and (m.is_active or m.is_draft))
+
+
+def life_expectancy_limitations(facts: ClinicalFacts) -> tuple[Evidence, ...]:
+    """Documented life expectancy under 3 months: a Condition, a hospice event, or the assessment code.
+
+    It is never inferred (catalog section 2): when nothing says so, cards ask the clinician to confirm.
+    """
+    found: list[Evidence] = [
+        Evidence("Documented limited life expectancy", c.display, c.since, c.reference)
+        for c in facts.conditions_in("life_expectancy_limited")
+    ]
+    found += [Evidence("Hospice care", e.status, e.day, e.reference) for e in facts.events_of("hospice")]
+    found += [
+        Evidence("Life expectancy under 3 months", r.value, r.effective.date(), r.reference)
+        for r in facts.coded_results.get("life_expectancy_under_3_months", ())
+        if r.value == "true"
+    ]
+    return tuple(found)
+
+
+def bma_indicated(facts: ClinicalFacts) -> bool:
+    """Table 1: a BMA is indicated for confirmed bone metastasis, with no BMA yet and life expectancy >= 3 months."""
+    return has_confirmed_bone_metastasis(facts) and not active_bmas(facts) and not life_expectancy_limitations(facts)
+
+
+def calcium_is_low(facts: ClinicalFacts) -> bool:
+    return facts.calcium is not None and facts.calcium.status == "low"
+
+
+def is_first_dose_ordered(facts: ClinicalFacts) -> bool:
+    """Order hooks: a BMA is in the draft orders and none is active."""
+    return bool(drafted_bmas(facts)) and not active_bmas(facts)
+
+
+def bma_being_started(facts: ClinicalFacts) -> bool:
+    """Catalog "being started": patient-view, BMA-INITIATION fires; order hooks, a first BMA dose is drafted.
+
+    BMA-INITIATION fires when a BMA is indicated and calcium is not low (uncorrected hypocalcemia makes
+    HYPOCALCEMIA-CORRECTION fire instead).
+    """
+    if facts.hook == PATIENT_VIEW:
+        return bma_indicated(facts) and not calcium_is_low(facts)
+    return is_first_dose_ordered(facts)
+
+
+def bma_on_treatment_or_starting(facts: ClinicalFacts) -> bool:
+    return bool(active_bmas(facts)) or bma_being_started(facts)
+
+
+def days_since(facts: ClinicalFacts, day: date | None) -> int | None:
+    return None if day is None else (facts.today - day).days
+
+
+def is_recent(facts: ClinicalFacts, lab: LabResult | None, window_days: float) -> bool:
+    return lab is not None and 0 <= (facts.today - lab.day).days <= window_days
+
+
+def months_between(start: date, end: date) -> float:
+    """Whole and partial months, using the mean Gregorian month (30.44 days)."""
+    return (end - start).days / 30.436875
+
+
+def lab_evidence(label: str, lab: LabResult) -> Evidence:
+    """Show a lab as reported; mention the conversion when the canonical unit differs."""
+    shown = f"{_fmt(lab.reported_value)} {lab.reported_unit}"
+    note = "" if lab.reported_unit == lab.unit else f"= {_fmt(lab.value)} {lab.unit}"
+    return Evidence(label, shown, lab.day, lab.reference, note)
+
+
+def medication_evidence(med: MedicationFact) -> Evidence:
+    dose = f", {_fmt(med.dose_mg)} mg" if med.dose_mg is not None else ", dose not stated"
+    every = f" every {_fmt(med.interval_days)} days" if med.interval_days is not None else ""
+    label = "Drafted order" if med.is_draft else "Medication order"
+    return Evidence(label, f"{med.display}{dose}{every} ({med.status})", med.start or med.authored, med.reference)
+
+
+def _fmt(value: float | None) -> str:
+    if value is None:
+        return "?"
+    return f"{value:.2f}".rstrip("0").rstrip(".")

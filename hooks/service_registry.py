@@ -1,0 +1,54 @@
+"""CDS services, keyed by service id (never by hook: two patient-view services must not collide).
+
+A duplicate id, an unknown hook or a rule ID with no registered rule fails at import.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+KNOWN_HOOKS = frozenset({"patient-view", "order-select", "order-sign"})
+
+
+@dataclass(frozen=True)
+class CdsServiceDefinition:
+    id: str
+    hook: str
+    title: str
+    description: str
+    prefetch: dict[str, str]
+    rule_ids: tuple[str, ...]
+    usage_requirements: str | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def discovery_entry(self) -> dict[str, object]:
+        entry: dict[str, object] = {
+            "id": self.id,
+            "hook": self.hook,
+            "title": self.title,
+            "description": self.description,
+            "prefetch": dict(self.prefetch),
+        }
+        if self.usage_requirements:
+            entry["usageRequirements"] = self.usage_requirements
+        return entry
+
+
+_SERVICES: dict[str, CdsServiceDefinition] = {}
+
+
+def register(service: CdsServiceDefinition) -> CdsServiceDefinition:
+    if service.id in _SERVICES:
+        raise RuntimeError(f"CDS service id '{service.id}' is declared twice")
+    if service.hook not in KNOWN_HOOKS:
+        raise RuntimeError(f"CDS service '{service.id}' names unknown hook '{service.hook}'")
+    _SERVICES[service.id] = service
+    return service
+
+
+def services() -> dict[str, CdsServiceDefinition]:
+    import hooks.order_select  # noqa: F401  (each module registers its service on import)
+    import hooks.order_sign  # noqa: F401
+    import hooks.patient_view  # noqa: F401
+
+    return dict(_SERVICES)
