@@ -141,6 +141,9 @@ class ImagingFact:
     day: date | None
     reference: str
     description: str = ""
+    regions: frozenset[str] = frozenset()
+    """Body-region code-set names matched by the study's body sites or procedure codes (e.g. `spine`);
+    empty when the study does not say."""
 
 
 @dataclass(frozen=True)

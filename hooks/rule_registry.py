@@ -21,18 +21,24 @@ class RegisteredRule:
     rule_id: str
     evaluate: RuleFunction
     consensus_section: str
+    needs: frozenset[str]
 
 
 _RULES: dict[str, RegisteredRule] = {}
 
 
-def rule(rule_id: str, consensus_section: str) -> Callable[[RuleFunction], RuleFunction]:
-    """Register `fn` as the implementation of catalog rule `rule_id` (one per ID, checked at import)."""
+def rule(rule_id: str, consensus_section: str, needs: tuple[str, ...]) -> Callable[[RuleFunction], RuleFunction]:
+    """Register `fn` as the implementation of catalog rule `rule_id` (one per ID, checked at import).
+
+    `needs` lists the FHIR resource types the rule reads (Patient and Condition are always needed). When
+    one of them could not be had from the EHR, the hook skips the rule and says so on a card instead of
+    deciding on partial data.
+    """
 
     def register(fn: RuleFunction) -> RuleFunction:
         if rule_id in _RULES:
             raise RuntimeError(f"rule {rule_id} is registered twice ({_RULES[rule_id].evaluate.__module__})")
-        _RULES[rule_id] = RegisteredRule(rule_id, fn, consensus_section)
+        _RULES[rule_id] = RegisteredRule(rule_id, fn, consensus_section, frozenset(needs))
         return fn
 
     return register
