@@ -16,18 +16,22 @@ class CdsServiceDefinition:
     hook: str
     title: str
     description: str
-    prefetch: dict[str, str]
+    prefetch_keys: tuple[str, ...]
     rule_ids: tuple[str, ...]
     usage_requirements: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
-    def discovery_entry(self) -> dict[str, object]:
+    def prefetch(self, templates: dict[str, str]) -> dict[str, str]:
+        """This service's prefetch templates, chosen from the shared set built from the code sets."""
+        return {key: templates[key] for key in self.prefetch_keys}
+
+    def discovery_entry(self, templates: dict[str, str]) -> dict[str, object]:
         entry: dict[str, object] = {
             "id": self.id,
             "hook": self.hook,
             "title": self.title,
             "description": self.description,
-            "prefetch": dict(self.prefetch),
+            "prefetch": self.prefetch(templates),
         }
         if self.usage_requirements:
             entry["usageRequirements"] = self.usage_requirements

@@ -1,0 +1,58 @@
+"""`bonemet-cds`: the command line of the service (serve, load-demo, evaluate)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from cds_service.errors import ConfigurationError
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.run(args) or 0)
+    except ConfigurationError as exc:
+        print(f"bonemet-cds: configuration error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="bonemet-cds", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="start the production server (gunicorn)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument("--workers", type=int, default=2)
+    serve.add_argument("--threads", type=int, default=4, help="threads per worker (1 = sync workers)")
+    serve.set_defaults(run=_serve)
+    _add_extra_commands(commands)
+    return parser
+
+
+def _add_extra_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    try:
+        from cds_service.cli_tools import add_commands
+    except ImportError:
+        return
+    add_commands(commands)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from cds_service.app import create_app
+    from cds_service.server import serve
+    from cds_service.settings import Settings
+
+    settings = Settings.from_env()
+
+    def factory():  # type: ignore[no-untyped-def]
+        return create_app(settings)
+
+    serve(args.host, args.port, args.workers, args.threads, factory)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

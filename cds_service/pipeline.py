@@ -1,0 +1,69 @@
+"""One hook call, from a validated request body to cards, in one direction.
+
+resolve prefetch -> build facts -> run rules -> render cards. The Flask route and the offline
+`bonemet-cds evaluate` command both call `evaluate_hook_call`, so what a health IT team checks offline is
+what the EHR gets.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from cds_service.errors import PrefetchUnavailable
+from cds_service.prefetch import ResolvedResources, resolve
+from cds_service.runtime import Runtime
+from fhir_mappings.build_facts import build_facts
+from hooks.cards import render_card
+from hooks.runner import run_rules
+from hooks.service_registry import CdsServiceDefinition
+
+ESSENTIAL_TYPES = frozenset({"Patient", "Condition"})
+
+
+def evaluate_hook_call(
+    runtime: Runtime, service: CdsServiceDefinition, body: dict[str, Any], *, now: datetime | None = None
+) -> list[dict[str, Any]]:
+    resolved = resolve(service.prefetch(runtime.prefetch_templates), body, runtime.fhir_client)
+    _require_essentials(resolved)
+    context = body["context"]
+    draft_orders = context.get("draftOrders")
+    facts = build_facts(
+        context["patientId"],
+        resolved.by_type,
+        hook=service.hook,
+        now=now or datetime.now(UTC),
+        draft_orders=draft_orders,
+        codesets=runtime.codesets,
+        thresholds=runtime.thresholds,
+    )
+    selections = context.get("selections") if service.hook == "order-select" else None
+    findings = run_rules(service, facts, runtime.thresholds, frozenset(resolved.unavailable_types), selections)
+    drafts_by_ref = _drafts_by_reference(draft_orders)
+    return [
+        render_card(
+            finding,
+            runtime.card_templates[finding.rule_id],
+            patient_id=context["patientId"],
+            draft_orders_by_ref=drafts_by_ref,
+            order_catalog=runtime.orders,
+        )
+        for finding in findings
+    ]
+
+
+def _require_essentials(resolved: ResolvedResources) -> None:
+    """Without the patient and the conditions no rule can decide anything: 412, never an empty list."""
+    missing = ESSENTIAL_TYPES & set(resolved.unavailable_types)
+    if missing:
+        reasons = "; ".join(f"{key}: {reason}" for key, reason in sorted(resolved.failed.items()))
+        raise PrefetchUnavailable(f"could not obtain {', '.join(sorted(missing))} ({reasons})")
+
+
+def _drafts_by_reference(bundle: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
+    drafts: dict[str, dict[str, Any]] = {}
+    for entry in (bundle or {}).get("entry") or []:
+        resource = entry.get("resource") if isinstance(entry, dict) else None
+        if isinstance(resource, dict) and resource.get("resourceType") and resource.get("id"):
+            drafts[f"{resource['resourceType']}/{resource['id']}"] = resource
+    return drafts

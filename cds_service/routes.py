@@ -1,0 +1,79 @@
+"""HTTP endpoints of the CDS Hooks 2.0 API. Views parse, call one function, and return."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import orjson
+from flask import Blueprint, Response, current_app, request
+
+from cds_service.auth_check import authenticate
+from cds_service.errors import UnknownService
+from cds_service.pipeline import evaluate_hook_call
+from cds_service.request_body import read_json_object
+from cds_service.runtime import Runtime
+from cds_service.validation import validate_feedback, validate_hook_request
+from hooks.service_registry import CdsServiceDefinition
+
+log = logging.getLogger(__name__)
+bp = Blueprint("cds", __name__)
+
+
+def runtime() -> Runtime:
+    return current_app.extensions["bonemet"]  # type: ignore[no-any-return]
+
+
+def json_response(body: Any, status: int = 200) -> Response:
+    return Response(orjson.dumps(body), status=status, mimetype="application/json")
+
+
+@bp.get("/cds-services")
+def discovery() -> Response:
+    rt = runtime()
+    return json_response({"services": [s.discovery_entry(rt.prefetch_templates) for s in rt.services.values()]})
+
+
+@bp.post("/cds-services/<service_id>")
+def call_service(service_id: str) -> Response:
+    rt = runtime()
+    service = _service(rt, service_id)
+    body = read_json_object(request, rt.settings.max_body_bytes)
+    validate_hook_request(body, service.hook)
+    authenticate(rt, request)
+    cards = evaluate_hook_call(rt, service, body)
+    _record(rt, service, body, cards)
+    return json_response({"cards": cards})
+
+
+@bp.post("/cds-services/<service_id>/feedback")
+def feedback(service_id: str) -> Response:
+    rt = runtime()
+    service = _service(rt, service_id)
+    body = read_json_object(request, rt.settings.max_body_bytes)
+    validate_feedback(body)
+    authenticate(rt, request)
+    recorded = rt.store.record_feedback(service.id, body["feedback"])
+    return json_response({"recorded": recorded})
+
+
+@bp.get("/healthz")
+def health() -> Response:
+    rt = runtime()
+    return json_response({"status": "ok", "services": len(rt.services), "auth": rt.settings.auth_mode})
+
+
+def _service(rt: Runtime, service_id: str) -> CdsServiceDefinition:
+    try:
+        return rt.services[service_id]
+    except KeyError:
+        raise UnknownService(f"no CDS service with id '{service_id[:80]}'") from None
+
+
+def _record(rt: Runtime, service: CdsServiceDefinition, body: dict[str, Any], cards: list[dict[str, Any]]) -> None:
+    """Record the cards for feedback analytics. A failing analytics store must not withhold cards from
+    the clinician, so the failure is logged (without patient data) and the answer still goes out."""
+    try:
+        rt.store.record_cards(service.id, body["hookInstance"], body["context"]["patientId"], cards)
+    except Exception as exc:  # noqa: BLE001 - logged, and the clinical answer must still be delivered
+        log.error("could not record %d cards for %s: %s", len(cards), service.id, type(exc).__name__)

@@ -1,0 +1,70 @@
+"""Everything a request needs that is built once per process: data files, verifier, store, FHIR client.
+
+`build_runtime(settings)` reads and checks every data file (code sets, thresholds, card templates, order
+catalog) at start-up, so a malformed site file stops the service before the first patient, not during one.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from cds_service.auth import build_verifier
+from cds_service.errors import ConfigurationError
+from cds_service.fhir_client import FhirClient, parse_allowed_origins
+from cds_service.persistence import Store
+from cds_service.settings import Settings
+from fhir_mappings.codesets import Codesets, load_codesets
+from fhir_mappings.prefetch_queries import prefetch_templates
+from hooks.cards import CardTemplate, load_card_templates
+from hooks.orders import OrderCatalog, load_order_catalog
+from hooks.rule_registry import all_rules
+from hooks.service_registry import CdsServiceDefinition, services
+from hooks.thresholds import Thresholds
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    services: dict[str, CdsServiceDefinition]
+    prefetch_templates: dict[str, str]
+    codesets: Codesets
+    thresholds: Thresholds
+    card_templates: dict[str, CardTemplate]
+    orders: OrderCatalog
+    store: Store
+    fhir_client: FhirClient
+    verifier: Any
+
+
+def build_runtime(settings: Settings) -> Runtime:
+    codesets = load_codesets(settings.site_dir)
+    thresholds = Thresholds.load(settings.site_dir)
+    registered = services()
+    templates = load_card_templates()
+    _check_rules_have_templates(registered, templates)
+    store = Store(settings.database_url, hash_key=settings.patient_hash_key,
+                  store_comments=settings.store_feedback_comments)
+    client = FhirClient(
+        allowed_origins=parse_allowed_origins(settings.fhir_allowed_hosts),
+        deadline_seconds=settings.fhir_deadline_seconds,
+        max_pages=settings.fhir_max_pages,
+    )
+    verifier = build_verifier(settings.trusted_issuers, store.replay_cache(), settings.jwt_leeway_seconds) \
+        if settings.auth_enabled else None
+    return Runtime(settings, registered, prefetch_templates(codesets), codesets, thresholds, templates,
+                   load_order_catalog(settings.site_dir), store, client, verifier)
+
+
+def _check_rules_have_templates(registered: dict[str, CdsServiceDefinition], templates: dict[str, Any]) -> None:
+    """Every rule a service runs must be registered and worded; a gap stops start-up."""
+    rules = all_rules()
+    for service in registered.values():
+        for rule_id in service.rule_ids:
+            if rule_id not in rules:
+                raise ConfigurationError(f"service {service.id} runs {rule_id}, which has no registered rule")
+            if rule_id not in templates:
+                raise ConfigurationError(f"rule {rule_id} has no card template in hooks/card_templates/")

@@ -1,0 +1,53 @@
+"""The production server: gunicorn, embedded so `bonemet-cds serve` needs no extra config file.
+
+Workers are forked after the app is built (`preload_app`), so every data file is read and checked once
+in the master and a bad setting stops start-up before any worker exists. Database connections are
+not shared across the fork: each worker disposes the inherited pool and opens its own.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+
+
+class GunicornServer(BaseApplication):  # type: ignore[misc]
+    def __init__(self, app_factory: Any, options: dict[str, Any]):
+        self._app_factory = app_factory
+        self._options = options
+        self._app: Any = None
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self._options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        if self._app is None:
+            self._app = self._app_factory()
+        return self._app
+
+
+def post_fork(server: Any, worker: Any) -> None:
+    app = worker.wsgi if hasattr(worker, "wsgi") else None
+    runtime = getattr(app, "extensions", {}).get("bonemet") if app is not None else None
+    if runtime is not None:
+        runtime.store.after_fork()
+
+
+def serve(host: str, port: int, workers: int, threads: int, app_factory: Any) -> None:
+    options = {
+        "bind": f"{host}:{port}",
+        "workers": workers,
+        "threads": threads,
+        "worker_class": "gthread" if threads > 1 else "sync",
+        "preload_app": True,
+        "timeout": 30,
+        "graceful_timeout": 20,
+        "keepalive": 5,
+        "accesslog": "-",
+        "access_log_format": '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms',
+        "post_fork": post_fork,
+    }
+    GunicornServer(app_factory, options).run()

@@ -1,0 +1,110 @@
+"""Settings, read from the environment once at start-up and checked there.
+
+A bad value stops start-up with a message naming the variable: a clinical service must not come up
+half-configured and fail at the bedside. Every variable is documented in the README.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cds_service.errors import ConfigurationError
+
+DEFAULT_DATABASE_URL = "sqlite:///var/bonemet-cds.sqlite3"
+
+
+@dataclass(frozen=True)
+class Settings:
+    auth_mode: str = "jwt"
+    trusted_issuers: str = ""
+    public_url: str | None = None
+    fhir_allowed_hosts: str = ""
+    database_url: str = DEFAULT_DATABASE_URL
+    site_dir: Path | None = None
+    max_body_bytes: int = 5 * 1024 * 1024
+    fhir_deadline_seconds: float = 3.0
+    fhir_max_pages: int = 5
+    cors_origins: str = "*"
+    patient_hash_key: str | None = None
+    store_feedback_comments: bool = False
+    jwt_leeway_seconds: int = 60
+    log_level: str = "INFO"
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def auth_enabled(self) -> bool:
+        return self.auth_mode == "jwt"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        settings = cls(
+            auth_mode=_choice(env, "BONEMET_AUTH", "jwt", ("jwt", "off")),
+            trusted_issuers=env.get("BONEMET_TRUSTED_ISSUERS", "").strip(),
+            public_url=(env.get("BONEMET_PUBLIC_URL") or "").rstrip("/") or None,
+            fhir_allowed_hosts=env.get("BONEMET_FHIR_ALLOWED_HOSTS", "").strip(),
+            database_url=env.get("BONEMET_DATABASE_URL") or DEFAULT_DATABASE_URL,
+            site_dir=_directory(env, "BONEMET_SITE_DIR"),
+            max_body_bytes=_number(env, "BONEMET_MAX_BODY_BYTES", 5 * 1024 * 1024, int, 1024),
+            fhir_deadline_seconds=_number(env, "BONEMET_FHIR_DEADLINE_SECONDS", 3.0, float, 0.1),
+            fhir_max_pages=_number(env, "BONEMET_FHIR_MAX_PAGES", 5, int, 1),
+            cors_origins=env.get("BONEMET_CORS_ORIGINS", "*").strip() or "*",
+            patient_hash_key=env.get("BONEMET_PATIENT_HASH_KEY") or None,
+            store_feedback_comments=_flag(env, "BONEMET_FEEDBACK_STORE_COMMENTS"),
+            jwt_leeway_seconds=_number(env, "BONEMET_JWT_LEEWAY_SECONDS", 60, int, 0),
+            log_level=_choice(env, "BONEMET_LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")),
+        )
+        settings.check()
+        return settings
+
+    def check(self) -> None:
+        if self.auth_enabled and not self.trusted_issuers:
+            raise ConfigurationError(
+                "BONEMET_AUTH=jwt needs BONEMET_TRUSTED_ISSUERS (see README: JWT issuers); "
+                "set BONEMET_AUTH=off only for local testing"
+            )
+        if self.public_url and not self.public_url.startswith(("http://", "https://")):
+            raise ConfigurationError("BONEMET_PUBLIC_URL must start with http:// or https://")
+        if not self.database_url.startswith(("sqlite:", "postgresql:", "postgresql+psycopg:")):
+            raise ConfigurationError("BONEMET_DATABASE_URL must be a sqlite:// or postgresql:// URL")
+
+
+def _choice(env: Mapping[str, str], name: str, default: str, allowed: tuple[str, ...]) -> str:
+    value = (env.get(name) or default).strip()
+    normalised = value.upper() if allowed[0].isupper() else value.lower()
+    if normalised not in allowed:
+        raise ConfigurationError(f"{name} must be one of {', '.join(allowed)} (got {value!r})")
+    return normalised
+
+
+def _number(env: Mapping[str, str], name: str, default, kind, minimum):  # type: ignore[no-untyped-def]
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be a number (got {raw!r})") from None
+    if value < minimum:
+        raise ConfigurationError(f"{name} must be at least {minimum} (got {raw!r})")
+    return value
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    raw = (env.get(name) or "false").strip().lower()
+    if raw not in ("true", "false", "1", "0", "yes", "no"):
+        raise ConfigurationError(f"{name} must be true or false (got {raw!r})")
+    return raw in ("true", "1", "yes")
+
+
+def _directory(env: Mapping[str, str], name: str) -> Path | None:
+    raw = env.get(name)
+    if not raw:
+        return None
+    path = Path(raw)
+    if not path.is_dir():
+        raise ConfigurationError(f"{name} must name an existing directory (got {raw!r})")
+    return path
