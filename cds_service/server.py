@@ -33,7 +33,7 @@ def post_fork(server: Any, worker: Any) -> None:
     app = worker.wsgi if hasattr(worker, "wsgi") else None
     runtime = getattr(app, "extensions", {}).get("bonemet") if app is not None else None
     if runtime is not None:
-        runtime.store.after_fork()
+        runtime.store.engine.dispose(close=False)
 
 
 def serve(host: str, port: int, workers: int, threads: int, app_factory: Any) -> None:

@@ -10,6 +10,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from cds_service.errors import ConfigurationError
 
@@ -80,7 +81,7 @@ def _choice(env: Mapping[str, str], name: str, default: str, allowed: tuple[str,
     return normalised
 
 
-def _number(env: Mapping[str, str], name: str, default, kind, minimum):  # type: ignore[no-untyped-def]
+def _number(env: Mapping[str, str], name: str, default: Any, kind: Any, minimum: Any) -> Any:
     raw = env.get(name)
     if raw is None or raw.strip() == "":
         return default
