@@ -10,13 +10,14 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from fhir_mappings.codesets import Codesets, load_codesets
+from fhir_mappings.prefetch_queries import prefetch_templates
+
 from cds_service.auth import build_verifier
 from cds_service.errors import ConfigurationError
 from cds_service.fhir_client import FhirClient, parse_allowed_origins
 from cds_service.persistence import Store
 from cds_service.settings import Settings
-from fhir_mappings.codesets import Codesets, load_codesets
-from fhir_mappings.prefetch_queries import prefetch_templates
 from hooks.cards import CardTemplate, load_card_templates
 from hooks.orders import OrderCatalog, load_order_catalog
 from hooks.rule_registry import all_rules
@@ -46,20 +47,40 @@ def build_runtime(settings: Settings) -> Runtime:
     registered = services()
     templates = load_card_templates()
     _check_rules_have_templates(registered, templates)
-    store = Store(settings.database_url, hash_key=settings.patient_hash_key,
-                  store_comments=settings.store_feedback_comments)
+    orders = load_order_catalog(settings.site_dir)
+    _check_dose_thresholds_match_orders(thresholds, orders)
+    store = Store(
+        settings.database_url,
+        hash_key=settings.patient_hash_key,
+        store_comments=settings.store_feedback_comments,
+    )
     client = FhirClient(
         allowed_origins=parse_allowed_origins(settings.fhir_allowed_hosts),
         deadline_seconds=settings.fhir_deadline_seconds,
         max_pages=settings.fhir_max_pages,
     )
-    verifier = build_verifier(settings.trusted_issuers, store.replay_cache(), settings.jwt_leeway_seconds) \
-        if settings.auth_enabled else None
-    return Runtime(settings, registered, prefetch_templates(codesets), codesets, thresholds, templates,
-                   load_order_catalog(settings.site_dir), store, client, verifier)
+    verifier = (
+        build_verifier(settings.trusted_issuers, store.replay_cache(), settings.jwt_leeway_seconds)
+        if settings.auth_enabled
+        else None
+    )
+    return Runtime(
+        settings,
+        registered,
+        prefetch_templates(codesets),
+        codesets,
+        thresholds,
+        templates,
+        load_order_catalog(settings.site_dir),
+        store,
+        client,
+        verifier,
+    )
 
 
-def _check_rules_have_templates(registered: dict[str, CdsServiceDefinition], templates: dict[str, Any]) -> None:
+def _check_rules_have_templates(
+    registered: dict[str, CdsServiceDefinition], templates: dict[str, Any]
+) -> None:
     """Every rule a service runs must be registered and worded; a gap stops start-up."""
     rules = all_rules()
     for service in registered.values():
@@ -68,3 +89,25 @@ def _check_rules_have_templates(registered: dict[str, CdsServiceDefinition], tem
                 raise ConfigurationError(f"service {service.id} runs {rule_id}, which has no registered rule")
             if rule_id not in templates:
                 raise ConfigurationError(f"rule {rule_id} has no card template in hooks/card_templates/")
+
+
+# The dose a ZA-RENAL-DOSING card states comes from thresholds.yaml; the order it suggests from orders.yaml.
+DOSE_THRESHOLD_ORDERS = {
+    "za_dose_crcl_above_60_mg": "zoledronic_acid_4mg",
+    "za_dose_crcl_50_60_mg": "zoledronic_acid_3_5mg",
+    "za_dose_crcl_40_49_mg": "zoledronic_acid_3_3mg",
+    "za_dose_crcl_30_39_mg": "zoledronic_acid_3mg",
+    "denosumab_oncology_dose_mg": "denosumab_120mg_q4w",
+}
+
+
+def _check_dose_thresholds_match_orders(thresholds: Thresholds, orders: OrderCatalog) -> None:
+    """A site that changes a dose in one file but not the other would get a card that says one dose and
+    suggests another: refuse to start instead."""
+    for threshold, order_key in DOSE_THRESHOLD_ORDERS.items():
+        entry = orders.entry(order_key)
+        dose = getattr(entry, "dose_value", None)
+        if dose is None or abs(dose - thresholds[threshold]) > 1e-9:
+            raise ConfigurationError(
+                f"threshold {threshold} ({thresholds[threshold]} mg) and order {order_key} ({dose} mg) disagree"
+            )

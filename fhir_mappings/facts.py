@@ -130,7 +130,9 @@ class MedicationFact:
 
     @property
     def is_active(self) -> bool:
-        return (not self.is_draft) and self.status in ("active", "on-hold") and self.intent in ("order", "plan")
+        return (
+            (not self.is_draft) and self.status in ("active", "on-hold") and self.intent in ("order", "plan")
+        )
 
 
 @dataclass(frozen=True)
@@ -222,9 +224,13 @@ class ClinicalFacts:
     def today(self) -> date:
         return self.now.date()
 
-    def conditions_in(self, category: str, verification: Verification | None = None) -> tuple[ConditionFact, ...]:
+    def conditions_in(
+        self, category: str, verification: Verification | None = None
+    ) -> tuple[ConditionFact, ...]:
         return tuple(
-            c for c in self.conditions if c.category == category and (verification is None or c.verification == verification)
+            c
+            for c in self.conditions
+            if c.category == category and (verification is None or c.verification == verification)
         )
 
     def latest(self, analyte: str) -> LabResult | None:

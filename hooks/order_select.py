@@ -11,7 +11,10 @@ SERVICE = register(
         id="bonemet-order-select",
         hook="order-select",
         title="Bone-modifying agent order check",
-        description="Checks a bone-modifying-agent order while it is being composed: indication, dose, kidneys, calcium, dental care, duplicates.",
+        description=(
+            "Checks a bone-modifying-agent order while it is being composed: indication, dose, kidneys, "
+            "calcium, dental care, duplicates."
+        ),
         prefetch_keys=STANDARD_PREFETCH_KEYS,
         rule_ids=ORDER_RULE_IDS,
     )

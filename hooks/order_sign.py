@@ -11,7 +11,10 @@ SERVICE = register(
         id="bonemet-order-sign",
         hook="order-sign",
         title="Bone-modifying agent order check before signing",
-        description="Checks bone-modifying-agent orders before signature, the last chance to stop an unsafe order: indication, dose, kidneys, calcium, dental care, duplicates.",
+        description=(
+            "Checks bone-modifying-agent orders before signature, the last chance to stop an unsafe order: "
+            "indication, dose, kidneys, calcium, dental care, duplicates."
+        ),
         prefetch_keys=STANDARD_PREFETCH_KEYS,
         rule_ids=ORDER_RULE_IDS,
     )

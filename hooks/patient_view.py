@@ -23,7 +23,7 @@ SERVICE = register(
         title="Bone metastasis in lung cancer: chart review",
         description=(
             "Reviews a lung-cancer chart against the 2022 Chinese expert consensus on bone metastasis: "
-            "bone-modifying agents (start, safety, duration), calcium, kidneys, dental care, imaging work-up, "
+            "bone-modifying agents (start, safety, duration), calcium, kidneys, dental care, imaging, "
             "spinal cord compression, fracture risk, radiotherapy and MDT referral."
         ),
         prefetch_keys=STANDARD_PREFETCH_KEYS,

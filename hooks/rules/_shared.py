@@ -34,7 +34,9 @@ def drafted_bmas(facts: ClinicalFacts) -> tuple[MedicationFact, ...]:
 
 
 def active_or_drafted(facts: ClinicalFacts, agent: str) -> tuple[MedicationFact, ...]:
-    return tuple(m for m in (*facts.medications, *facts.drafts) if m.agent == agent and (m.is_active or m.is_draft))
+    return tuple(
+        m for m in (*facts.medications, *facts.drafts) if m.agent == agent and (m.is_active or m.is_draft)
+    )
 
 
 def life_expectancy_limitations(facts: ClinicalFacts) -> tuple[Evidence, ...]:
@@ -47,17 +49,21 @@ def life_expectancy_limitations(facts: ClinicalFacts) -> tuple[Evidence, ...]:
         for c in facts.conditions_in("life_expectancy_limited")
     ]
     found += [Evidence("Hospice care", e.status, e.day, e.reference) for e in facts.events_of("hospice")]
-    found += [
-        Evidence("Life expectancy under 3 months", r.value, r.effective.date(), r.reference)
-        for r in facts.coded_results.get("life_expectancy_under_3_months", ())
-        if r.value == "true"
-    ]
+    newest = facts.latest_coded("life_expectancy_under_3_months")
+    if newest is not None and newest.value == "true":
+        found.append(
+            Evidence("Life expectancy under 3 months", "yes", newest.effective.date(), newest.reference)
+        )
     return tuple(found)
 
 
 def bma_indicated(facts: ClinicalFacts) -> bool:
-    """Table 1: a BMA is indicated for confirmed bone metastasis, with no BMA yet and life expectancy >= 3 months."""
-    return has_confirmed_bone_metastasis(facts) and not active_bmas(facts) and not life_expectancy_limitations(facts)
+    """Table 1: a BMA is indicated for confirmed bone metastasis, no BMA yet, life expectancy >= 3 months."""
+    return (
+        has_confirmed_bone_metastasis(facts)
+        and not active_bmas(facts)
+        and not life_expectancy_limitations(facts)
+    )
 
 
 def calcium_is_low(facts: ClinicalFacts) -> bool:
@@ -108,10 +114,79 @@ def medication_evidence(med: MedicationFact) -> Evidence:
     dose = f", {_fmt(med.dose_mg)} mg" if med.dose_mg is not None else ", dose not stated"
     every = f" every {_fmt(med.interval_days)} days" if med.interval_days is not None else ""
     label = "Drafted order" if med.is_draft else "Medication order"
-    return Evidence(label, f"{med.display}{dose}{every} ({med.status})", med.start or med.authored, med.reference)
+    return Evidence(
+        label, f"{med.display}{dose}{every} ({med.status})", med.start or med.authored, med.reference
+    )
 
 
 def _fmt(value: float | None) -> str:
     if value is None:
         return "?"
     return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+# Helpers for the bone-modifying-agent rules (BMA-INITIATION ... HYPERCALCEMIA).
+
+CALCIUM_ANALYTES = ("calcium_total", "calcium_corrected", "calcium_ionized")
+"""Any of these counts as "a calcium result" (catalog section 2: total, corrected or ionized)."""
+
+NEVER_GIVEN_STATUSES = frozenset({"draft", "cancelled", "entered-in-error"})
+"""MedicationRequest statuses under which no dose can have been given (FHIR: cancelled = withdrawn before
+any administration), so such orders do not start a treatment clock or a creatinine baseline."""
+
+
+def is_order_hook(facts: ClinicalFacts) -> bool:
+    return facts.hook != PATIENT_VIEW
+
+
+def latest_of(facts: ClinicalFacts, analytes: tuple[str, ...]) -> LabResult | None:
+    """Newest usable result among several analytes that answer the same question (total/ionized calcium)."""
+    found = [lab for analyte in analytes if (lab := facts.latest(analyte)) is not None]
+    return max(found, key=lambda lab: lab.effective, default=None)
+
+
+def condition_evidence(label: str, condition: ConditionFact) -> Evidence:
+    return Evidence(label, condition.display, condition.since, condition.reference)
+
+
+def bma_history(facts: ClinicalFacts) -> tuple[MedicationFact, ...]:
+    """Every chart BMA order that may have been given, in any status (stopped and completed included)."""
+    return tuple(
+        m
+        for m in facts.medications
+        if m.agent_class == "bma" and not m.is_draft and m.status not in NEVER_GIVEN_STATUSES
+    )
+
+
+def earliest_start(meds: tuple[MedicationFact, ...]) -> date | None:
+    """First known start (or authored date) among orders; None when no order carries a date."""
+    days = [d for m in meds if (d := m.start or m.authored) is not None]
+    return min(days, default=None)
+
+
+def crcl_missing(facts: ClinicalFacts) -> tuple[str, ...]:
+    """What Cockcroft-Gault lacked; never empty when CrCl has no value, so a card can always say why."""
+    if facts.crcl is not None and facts.crcl.value_ml_min is not None:
+        return ()
+    if facts.crcl is not None and facts.crcl.missing:
+        return facts.crcl.missing
+    return ("creatinine clearance could not be computed",)
+
+
+def calcium_basis_label(basis: str, albumin_pairing_days: float) -> str:
+    """How the calcium value was obtained, for the card: uncorrected total calcium must be visible as such."""
+    labels = {
+        "ionized": "ionized calcium",
+        "lab-corrected": "corrected calcium reported by the laboratory",
+        "albumin-corrected": "total calcium corrected for albumin",
+        "total-uncorrected": (
+            "total calcium NOT corrected for albumin "
+            f"(no albumin within {fmt_number(albumin_pairing_days)} days)"
+        ),
+    }
+    return labels.get(basis, basis)
+
+
+def fmt_number(value: float | None) -> str:
+    """A number as a clinician writes it: 3.5, 4, 0.25 (no trailing zeros)."""
+    return _fmt(value)

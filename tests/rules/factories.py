@@ -39,7 +39,9 @@ def days_ago(days: float) -> datetime:
     return NOW - timedelta(days=days)
 
 
-def condition(category: str, *, verification: str = "confirmed", days: float = 60, code: str = "C79.51") -> ConditionFact:
+def condition(
+    category: str, *, verification: str = "confirmed", days: float = 60, code: str = "C79.51"
+) -> ConditionFact:
     day = days_ago(days).date()
     return ConditionFact(category, verification, day, day, _ref("Condition"), code, f"{category} ({code})")  # type: ignore[arg-type]
 
@@ -70,23 +72,61 @@ CANONICAL_UNITS = {
 }
 
 
-def lab(analyte: str, value: float, *, days: float = 3, unit: str | None = None, low: float | None = None,
-        high: float | None = None) -> LabResult:
+def lab(
+    analyte: str,
+    value: float,
+    *,
+    days: float = 3,
+    unit: str | None = None,
+    low: float | None = None,
+    high: float | None = None,
+) -> LabResult:
     canonical = CANONICAL_UNITS.get(analyte, unit or "1")
-    return LabResult(analyte, value, canonical, value, unit or canonical, days_ago(days), _ref("Observation"),
-                     f"http://loinc.org|{analyte}", low, high)
+    return LabResult(
+        analyte,
+        value,
+        canonical,
+        value,
+        unit or canonical,
+        days_ago(days),
+        _ref("Observation"),
+        f"http://loinc.org|{analyte}",
+        low,
+        high,
+    )
 
 
 def coded(analyte: str, value: str, *, days: float = 3) -> CodedResult:
     return CodedResult(analyte, value, days_ago(days), _ref("Observation"), analyte)
 
 
-def medication(agent: str, *, agent_class: str = "bma", status: str = "active", days: float = 30,
-               dose_mg: float | None = None, interval_days: float | None = 28, product: str | None = None,
-               draft: bool = False, intent: str = "order") -> MedicationFact:
+def medication(
+    agent: str,
+    *,
+    agent_class: str = "bma",
+    status: str = "active",
+    days: float = 30,
+    dose_mg: float | None = None,
+    interval_days: float | None = 28,
+    product: str | None = None,
+    draft: bool = False,
+    intent: str = "order",
+) -> MedicationFact:
     start = days_ago(days).date()
-    return MedicationFact(agent, agent_class, product, "draft" if draft else status, intent, start, start, dose_mg,
-                          interval_days, _ref("MedicationRequest"), agent.replace("_", " "), is_draft=draft)
+    return MedicationFact(
+        agent,
+        agent_class,
+        product,
+        "draft" if draft else status,
+        intent,
+        start,
+        start,
+        dose_mg,
+        interval_days,
+        _ref("MedicationRequest"),
+        agent.replace("_", " "),
+        is_draft=draft,
+    )
 
 
 def denosumab(**kw: Any) -> MedicationFact:
@@ -105,31 +145,78 @@ def supplement(agent: str, **kw: Any) -> MedicationFact:
 
 
 def imaging(*modalities: str, days: float = 20, regions: tuple[str, ...] = ()) -> ImagingFact:
-    return ImagingFact(frozenset(modalities), days_ago(days).date(), _ref("ImagingStudy"), "", frozenset(regions))
+    return ImagingFact(
+        frozenset(modalities), days_ago(days).date(), _ref("ImagingStudy"), "", frozenset(regions)
+    )
 
 
-def event(kind: str, *, days: float = 10, status: str = "completed", resource_type: str = "Procedure",
-          draft: bool = False) -> CareEvent:
+def event(
+    kind: str,
+    *,
+    days: float = 10,
+    status: str = "completed",
+    resource_type: str = "Procedure",
+    draft: bool = False,
+) -> CareEvent:
     return CareEvent(kind, status, days_ago(days).date(), _ref(resource_type), resource_type, is_draft=draft)
 
 
-def calcium(value: float, *, unit: str = "mg/dL", basis: str = "albumin-corrected", low: float = 8.5,
-            high: float = 10.5, grade: int = 0, critical: bool = False, days: float = 3) -> CalciumAssessment:
+def calcium(
+    value: float,
+    *,
+    unit: str = "mg/dL",
+    basis: str = "albumin-corrected",
+    low: float = 8.5,
+    high: float = 10.5,
+    grade: int = 0,
+    critical: bool = False,
+    days: float = 3,
+) -> CalciumAssessment:
     status = "low" if value < low else "high" if value > high else "normal"
     value_mg_dl = value if unit == "mg/dL" else (None if basis == "ionized" else round(value * 4.008, 3))
     ev = (Evidence("Calcium", f"{value} {unit}", days_ago(days).date(), _ref("Observation")),)
-    return CalciumAssessment(basis, value, unit, value_mg_dl, low, high, "reference range", status, grade, critical,
-                             days_ago(days).date(), ev)  # type: ignore[arg-type]
+    return CalciumAssessment(
+        basis,
+        value,
+        unit,
+        value_mg_dl,
+        low,
+        high,
+        "reference range",
+        status,
+        grade,
+        critical,
+        days_ago(days).date(),
+        ev,
+    )  # type: ignore[arg-type]
 
 
 def crcl(value: float | None, missing: tuple[str, ...] = ()) -> CreatinineClearance:
-    ev = () if value is None else (Evidence("Creatinine clearance (Cockcroft-Gault)", f"{value:.0f} mL/min", NOW.date(), None),)
+    ev = (
+        ()
+        if value is None
+        else (Evidence("Creatinine clearance (Cockcroft-Gault)", f"{value:.0f} mL/min", NOW.date(), None),)
+    )
     return CreatinineClearance(value, missing, ev)
 
 
-def facts(*, hook: str = "patient-view", age: int | None = 67, sex: str | None = "male", conditions=(), labs=(),
-          coded_results=(), medications=(), imaging_studies=(), events=(), calcium_status=None, clearance=None,
-          drafts=(), draft_events=(), with_lung_cancer: bool = True) -> ClinicalFacts:
+def facts(
+    *,
+    hook: str = "patient-view",
+    age: int | None = 67,
+    sex: str | None = "male",
+    conditions=(),
+    labs=(),
+    coded_results=(),
+    medications=(),
+    imaging_studies=(),
+    events=(),
+    calcium_status=None,
+    clearance=None,
+    drafts=(),
+    draft_events=(),
+    with_lung_cancer: bool = True,
+) -> ClinicalFacts:
     """A patient with lung cancer (unless told otherwise) and exactly the facts given."""
     all_conditions = ((lung_cancer(),) if with_lung_cancer else ()) + tuple(conditions)
     lab_map: dict[str, tuple[LabResult, ...]] = {}
@@ -139,10 +226,19 @@ def facts(*, hook: str = "patient-view", age: int | None = 67, sex: str | None =
     for result in sorted(coded_results, key=lambda r: r.effective, reverse=True):
         coded_map[result.analyte] = coded_map.get(result.analyte, ()) + (result,)
     return ClinicalFacts(
-        hook=hook, now=NOW, patient=PatientFact("Patient/p1", age, sex),  # type: ignore[arg-type]
-        conditions=all_conditions, labs=lab_map, coded_results=coded_map, medications=tuple(medications),
-        imaging=tuple(imaging_studies), care_events=tuple(events), calcium=calcium_status, crcl=clearance,
-        drafts=tuple(drafts), draft_events=tuple(draft_events),
+        hook=hook,
+        now=NOW,
+        patient=PatientFact("Patient/p1", age, sex),  # type: ignore[arg-type]
+        conditions=all_conditions,
+        labs=lab_map,
+        coded_results=coded_map,
+        medications=tuple(medications),
+        imaging=tuple(imaging_studies),
+        care_events=tuple(events),
+        calcium=calcium_status,
+        crcl=clearance,
+        drafts=tuple(drafts),
+        draft_events=tuple(draft_events),
     )
 
 

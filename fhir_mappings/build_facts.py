@@ -1,0 +1,75 @@
+"""One hook call's FHIR resources to the `ClinicalFacts` the rules read, built once per call."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fhir_mappings.calcium import assess_calcium
+from fhir_mappings.care_events import build_care_events
+from fhir_mappings.codesets import Codesets
+from fhir_mappings.conditions import build_conditions
+from fhir_mappings.creatinine_clearance import creatinine_clearance
+from fhir_mappings.facts import ClinicalFacts, UnusableResult
+from fhir_mappings.fhir_values import as_dict, as_list, reference_of, subject_reference
+from fhir_mappings.imaging import build_imaging
+from fhir_mappings.medications import build_medications
+from fhir_mappings.observations import build_observations
+from fhir_mappings.patient import build_patient
+from hooks.thresholds import Thresholds
+
+ResourcesByType = dict[str, list[dict[str, Any]]]
+
+
+def build_facts(patient_id: str, resources: ResourcesByType, *, hook: str, now: datetime,
+                draft_orders: dict[str, Any] | None, codesets: Codesets, thresholds: Thresholds) -> ClinicalFacts:
+    own, issues = _own_resources(patient_id, resources)
+    patient = build_patient(patient_id, next(iter(own.get("Patient", [])), None), now.date())
+    conditions, condition_issues = build_conditions(own.get("Condition", []), codesets)
+    labs, coded, lab_issues = build_observations(own.get("Observation", []), codesets, now)
+    bundled_meds = {reference_of(m): m for m in own.get("Medication", [])}
+    medications, med_issues = build_medications(own.get("MedicationRequest", []), codesets, bundled_meds)
+    events = build_care_events([*own.get("Procedure", []), *own.get("Encounter", []), *own.get("ServiceRequest", [])],
+                               codesets)
+    draft_resources = [as_dict(as_dict(e).get("resource")) for e in as_list(as_dict(draft_orders).get("entry"))]
+    drafts, _ = build_medications(draft_resources, codesets, bundled_meds, drafts=True)
+    return ClinicalFacts(
+        hook=hook,
+        now=now,
+        patient=patient,
+        conditions=tuple(conditions),
+        labs=labs,
+        coded_results=coded,
+        medications=tuple(medications),
+        imaging=tuple(build_imaging(own.get("ImagingStudy", []), own.get("DiagnosticReport", []), codesets)),
+        care_events=tuple(events),
+        calcium=assess_calcium(labs, thresholds),
+        crcl=creatinine_clearance(patient, labs, now, thresholds),
+        drafts=tuple(drafts),
+        draft_events=tuple(build_care_events(draft_resources, codesets, drafts=True)),
+        data_issues=tuple([*issues, *condition_issues, *lab_issues, *med_issues]),
+    )
+
+
+def _own_resources(patient_id: str, resources: ResourcesByType) -> tuple[ResourcesByType, list[UnusableResult]]:
+    """Drop resources that belong to another patient (a FHIR server or EHR bug) and say so."""
+    expected = f"Patient/{patient_id}"
+    own: ResourcesByType = {}
+    issues: list[UnusableResult] = []
+    for resource_type, items in resources.items():
+        for resource in items:
+            if not isinstance(resource, dict):
+                continue
+            if resource_type == "Patient":
+                if resource.get("id") != patient_id:
+                    issues.append(UnusableResult("patient-mismatch", "Patient resource is not the context patient",
+                                                 reference_of(resource), ""))
+                    continue
+            elif resource_type != "Medication":
+                subject = subject_reference(resource)
+                if subject is not None and not subject.endswith(expected):
+                    issues.append(UnusableResult("patient-mismatch", "belongs to another patient",
+                                                 reference_of(resource), ""))
+                    continue
+            own.setdefault(resource_type, []).append(resource)
+    return own, issues

@@ -1,0 +1,164 @@
+"""Code sets loaded once at start-up, turned into lookups the fact builders use per resource.
+
+A lookup answers "what does this CodeableConcept mean to the rules" with plain dict access, so the
+thousands of Observations of a heavy chart are classified without parsing them into models first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from cds_service.errors import ConfigurationError
+
+DEFAULTS_PATH = Path(__file__).parent / "data" / "codesets.yaml"
+Coding = tuple[str, str]
+SECTIONS = ("conditions", "observations", "coded_observations", "medications", "care_events")
+
+
+@dataclass
+class _Lookup:
+    """Exact codes and prefixes mapped to a name; ICD systems compared dot-free and upper case."""
+
+    icd_systems: frozenset[str]
+    exact: dict[Coding, str] = field(default_factory=dict)
+    prefixes: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+
+    def add(self, system: str, name: str, code: str | None, prefix: str | None) -> None:
+        if code is not None:
+            self.exact[(system, self._norm(system, code))] = name
+        if prefix is not None:
+            self.prefixes.setdefault(system, []).append((self._norm(system, prefix), name))
+
+    def find(self, codings: Iterable[Coding]) -> str | None:
+        for system, code in codings:
+            key = (system, self._norm(system, code))
+            if key in self.exact:
+                return self.exact[key]
+            for prefix, name in self.prefixes.get(system, ()):
+                if key[1].startswith(prefix):
+                    return name
+        return None
+
+    def _norm(self, system: str, code: str) -> str:
+        return code.replace(".", "").upper() if system in self.icd_systems else code
+
+
+@dataclass
+class Codesets:
+    systems: dict[str, str]
+    conditions: _Lookup
+    observations: _Lookup
+    coded_observations: _Lookup
+    medications: _Lookup
+    products: _Lookup
+    care_events: _Lookup
+    report_modalities: _Lookup
+    regions: _Lookup
+    medication_classes: dict[str, str]
+    report_categories: frozenset[Coding]
+    bone_imaging_modalities: frozenset[str]
+    ecog_answers: dict[str, int]
+    escc_grades: tuple[str, ...]
+    raw: dict[str, Any]
+
+    def observation_codings(self) -> list[Coding]:
+        """Every Observation code the rules read, for the prefetch query (site codes included)."""
+        return sorted([*self.observations.exact, *self.coded_observations.exact])
+
+
+def load_codesets(site_dir: Path | None = None) -> Codesets:
+    data = _read(DEFAULTS_PATH)
+    site_file = site_dir / "codesets.yaml" if site_dir else None
+    if site_file and site_file.exists():
+        _merge(data, _read(site_file), site_file)
+    try:
+        return _build(data)
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise ConfigurationError(f"code sets are malformed ({type(exc).__name__}: {exc})") from None
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigurationError(f"{path}: not valid YAML ({exc})") from None
+    if not isinstance(data, dict):
+        raise ConfigurationError(f"{path}: expected a mapping")
+    return data
+
+
+def _merge(base: dict[str, Any], site: dict[str, Any], path: Path) -> None:
+    """Site entries add codes to existing sets (or create new analyte/agent sets); nothing is removed."""
+    for section, sets in site.items():
+        if section not in SECTIONS:
+            raise ConfigurationError(f"{path}: unknown section '{section}' (allowed: {', '.join(SECTIONS)})")
+        for name, entry in (sets or {}).items():
+            if not isinstance(entry, dict) or not isinstance(entry.get("codes", []), list):
+                raise ConfigurationError(f"{path}: {section}.{name} needs a list of codes")
+            target = base[section].setdefault(name, {"source": f"site ({path.name})", "codes": []})
+            target["codes"] = list(target.get("codes") or []) + list(entry.get("codes") or [])
+            if "class" in entry:
+                target["class"] = entry["class"]
+
+
+def _build(data: dict[str, Any]) -> Codesets:
+    systems = data["systems"]
+    icd = frozenset(systems[name] for name in data["icd_systems"])
+
+    def lookup(sets: dict[str, Any], key: str = "codes") -> _Lookup:
+        table = _Lookup(icd)
+        for name, entry in sets.items():
+            for item in entry.get(key) or []:
+                _add(table, systems, name, item)
+        return table
+
+    products = _Lookup(icd)
+    for agent, entry in data["medications"].items():
+        for product, codes in (entry.get("products") or {}).items():
+            for item in codes:
+                _add(products, systems, f"{agent}:{product}", item)
+    imaging = data["imaging"]
+    report_modalities = _Lookup(icd)
+    for modality, codes in imaging["report_codes"].items():
+        if modality != "source":
+            for item in codes:
+                _add(report_modalities, systems, modality, item)
+    return Codesets(
+        systems=systems,
+        conditions=lookup(data["conditions"]),
+        observations=lookup(data["observations"]),
+        coded_observations=lookup(data["coded_observations"]),
+        medications=lookup(data["medications"]),
+        products=products,
+        care_events=lookup(data["care_events"]),
+        report_modalities=report_modalities,
+        regions=lookup(imaging["regions"]),
+        medication_classes={name: entry["class"] for name, entry in data["medications"].items()},
+        report_categories=frozenset((_system(systems, c["system"]), c["code"]) for c in imaging["report_categories"]),
+        bone_imaging_modalities=frozenset(imaging["bone_imaging_modalities"]),
+        ecog_answers={str(k): int(v) for k, v in data["ecog_answers"].items()},
+        escc_grades=tuple(str(g) for g in data["escc_grades"]),
+        raw=data,
+    )
+
+
+def _add(table: _Lookup, systems: dict[str, str], name: str, item: dict[str, Any]) -> None:
+    code, prefix = item.get("code"), item.get("prefix")
+    if code is None and prefix is None:
+        raise ConfigurationError(f"code set '{name}': an entry needs 'code' or 'prefix'")
+    table.add(_system(systems, item["system"]), name, None if code is None else str(code),
+              None if prefix is None else str(prefix))
+
+
+def _system(systems: dict[str, str], name: str) -> str:
+    """A short system name from the `systems` table, or a full URI a site wrote directly."""
+    if name in systems:
+        return systems[name]
+    if "://" in name or name.startswith(("urn:", "http")):
+        return name
+    raise ConfigurationError(f"unknown code system '{name}' (add it under 'systems' or use its URI)")

@@ -1,0 +1,48 @@
+"""Creatinine clearance by Cockcroft-Gault with actual body weight, as the zoledronic acid label requires.
+
+CrCl = (140 - age) x weight (kg) / (72 x serum creatinine (mg/dL)), x 0.85 for women. Age, sex, a weight
+within the recency window and a creatinine are all required; whatever is missing is named, and eGFR is
+never substituted (catalog section 2).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from fhir_mappings.facts import CreatinineClearance, Evidence, LabResult, PatientFact
+from hooks.thresholds import Thresholds
+
+
+def creatinine_clearance(patient: PatientFact, labs: dict[str, tuple[LabResult, ...]], now: datetime,
+                         t: Thresholds) -> CreatinineClearance:
+    creatinine = next(iter(labs.get("creatinine", ())), None)
+    weight = next((w for w in labs.get("weight", ()) if now - w.effective <= timedelta(days=t["weight_recency_days"])),
+                  None)
+    missing = _missing(patient, creatinine, weight, t)
+    evidence = tuple(_evidence(label, r) for label, r in (("Creatinine", creatinine), ("Body weight", weight)) if r)
+    if missing or creatinine is None or weight is None or patient.age_years is None:
+        return CreatinineClearance(None, tuple(missing), evidence)
+    value = (140 - patient.age_years) * weight.value / (72 * creatinine.value)
+    if patient.sex == "female":
+        value *= t["cockcroft_gault_female_factor"]
+    basis = Evidence("Creatinine clearance (Cockcroft-Gault)", f"{value:.0f} mL/min", creatinine.day, None,
+                     f"age {patient.age_years}, {patient.sex}, actual body weight")
+    return CreatinineClearance(round(value, 1), (), (*evidence, basis))
+
+
+def _missing(patient: PatientFact, creatinine: LabResult | None, weight: LabResult | None, t: Thresholds) -> list[str]:
+    missing = []
+    if patient.age_years is None:
+        missing.append("age (no birth date)")
+    if patient.sex is None:
+        missing.append("sex (male or female needed for Cockcroft-Gault)")
+    if weight is None:
+        missing.append(f"body weight within {t['weight_recency_days']:.0f} days")
+    if creatinine is None:
+        missing.append("serum creatinine")
+    return missing
+
+
+def _evidence(label: str, result: LabResult) -> Evidence:
+    note = "" if result.reported_unit == result.unit else f"= {result.value:.2f} {result.unit}"
+    return Evidence(label, f"{result.reported_value:g} {result.reported_unit}", result.day, result.reference, note)

@@ -1,0 +1,78 @@
+"""Unit normalisation by table: a result is converted to its analyte's canonical unit, or refused.
+
+UCUM libraries were tried (shared/LIBRARIES.md): none fits cleanly (annotations dropped, molar masses
+needed, slow start). A table per analyte keeps every factor reviewable and testable, and makes an
+unknown unit a named outcome (`UnitError`) shown on a card, never a guess.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+UNITS_PATH = Path(__file__).parent / "data" / "units.yaml"
+
+
+class UnitError(ValueError):
+    """A value that cannot be compared: unknown unit, not a number, or outside the plausible range."""
+
+
+@dataclass(frozen=True)
+class AnalyteUnits:
+    canonical: str
+    factors: dict[str, float]
+    low: float
+    high: float
+
+
+def fold(unit: str) -> str:
+    return unit.replace("µ", "u").replace("μ", "u").replace(" ", "").lower()
+
+
+@lru_cache(maxsize=1)
+def unit_table() -> dict[str, AnalyteUnits]:
+    data = yaml.safe_load(UNITS_PATH.read_text(encoding="utf-8"))
+    return {
+        analyte: AnalyteUnits(
+            entry["canonical"], {fold(str(u)): float(f) for u, f in entry["units"].items()}, *entry["plausible"]
+        )
+        for analyte, entry in data.items()
+    }
+
+
+def canonical_unit(analyte: str) -> str:
+    return unit_table()[analyte].canonical
+
+
+def to_canonical(analyte: str, value: object, unit: str) -> float:
+    """The value in the analyte's canonical unit; UnitError with a reason a clinician can read."""
+    spec = unit_table().get(analyte)
+    if spec is None:
+        raise UnitError(f"no unit table for {analyte}")
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise UnitError("value is not a finite number")
+    factor = spec.factors.get(fold(unit))
+    if factor is None:
+        raise UnitError(f"unit '{unit[:40]}' not recognised for {analyte}")
+    converted = float(value) * factor
+    if not spec.low <= converted <= spec.high:
+        raise UnitError(f"value outside the plausible range for {analyte} ({spec.low}-{spec.high} {spec.canonical})")
+    return converted
+
+
+def convert_between(analyte: str, value: float, from_unit: str, to_unit: str) -> float:
+    """Convert between two accepted units of one analyte (no plausibility check: limits, not results)."""
+    spec = unit_table()[analyte]
+    try:
+        return value * spec.factors[fold(from_unit)] / spec.factors[fold(to_unit)]
+    except KeyError:
+        raise UnitError(f"cannot convert {from_unit} to {to_unit} for {analyte}") from None
+
+
+def unit_system(analyte: str, unit: str) -> str:
+    """'molar' for mmol/L-family units, 'mass' otherwise: calcium grading depends on it (CTCAE)."""
+    return "molar" if fold(unit) in ("mmol/l", "meq/l", "umol/l") else "mass"

@@ -1,0 +1,127 @@
+"""BMA-INITIATION (consensus 6.3, Table 1): "Denosumab and bisphosphonates are recommended for the
+treatment of patients with bone metastasis in lung cancer ... and provide benefits for patients with
+confirmed bone metastasis, regardless of clinical symptoms." Table 1: "recommended for patients with
+radiographic bone destruction or metastasis if there are no contraindications, but ... not recommended
+for patients with a risk of bone metastasis alone but undiagnosed"; "recommended for patients with a life
+expectancy of at least 3 months, and the treatment duration is recommended at 18 to 24 months".
+
+Fires in patient-view for confirmed bone metastasis with no active BMA (`_shared.bma_indicated`, which
+also excludes documented life expectancy under 3 months), unless calcium is low (then
+HYPOCALCEMIA-CORRECTION fires instead). Suspected metastasis never fires it.
+
+Suggestions (at most one): denosumab 120 mg SC every 4 weeks, recommended (consensus 6.3.1, 244 study);
+zoledronic acid as the alternative at the label dose for the latest CrCl (the same table ZA-RENAL-DOSING
+applies). Variants: `default` (both offered), `za-not-recommended` (CrCl below the label floor: no
+zoledronic acid offered) and `za-dose-unknown` (CrCl cannot be computed: no zoledronic acid offered,
+the card lists what is missing; a dose is never guessed).
+
+Decision beyond the catalog: a coded assessment "life expectancy under 3 months" = false counts as
+documentation of at least 3 months; otherwise the card asks the clinician to confirm it.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from fhir_mappings.facts import ClinicalFacts, Evidence
+from hooks.findings import ActionSpec, Finding, SuggestionSpec
+from hooks.rule_registry import rule
+from hooks.rules._shared import (
+    PATIENT_VIEW,
+    bma_indicated,
+    calcium_is_low,
+    condition_evidence,
+    confirmed_bone_metastases,
+    crcl_missing,
+    fmt_number,
+)
+from hooks.rules.za_renal_dosing import LABEL_DOSE_SOURCE, za_label_dose
+from hooks.thresholds import Thresholds
+
+RULE_ID = "BMA-INITIATION"
+REASON = "Confirmed bone metastasis of lung cancer (consensus 6.3, Table 1)"
+LIFE_EXPECTANCY_ASSESSMENT = "life_expectancy_under_3_months"
+
+
+def is_included(facts: ClinicalFacts) -> bool:
+    """Patient-view, confirmed bone metastasis, no active BMA, no documented life expectancy < 3 months."""
+    return facts.hook == PATIENT_VIEW and bma_indicated(facts)
+
+
+def is_excluded(facts: ClinicalFacts) -> bool:
+    """Table 1: pre-existing hypocalcemia is corrected first (HYPOCALCEMIA-CORRECTION fires instead)."""
+    return calcium_is_low(facts)
+
+
+def life_expectancy_documented(facts: ClinicalFacts) -> tuple[Evidence, ...]:
+    """The newest coded life-expectancy assessment, when it says the patient is not under 3 months."""
+    latest = facts.latest_coded(LIFE_EXPECTANCY_ASSESSMENT)
+    if latest is None or latest.value != "false":
+        return ()
+    return (Evidence("Life expectancy under 3 months", "no", latest.effective.date(), latest.reference),)
+
+
+class ZaOption(NamedTuple):
+    variant: str
+    dose: float | None = None
+    suggestion: SuggestionSpec | None = None
+
+
+def zoledronic_acid_option(facts: ClinicalFacts, t: Thresholds) -> ZaOption:
+    """Decision for the alternative from the latest CrCl: the variant, and the label dose if there is one."""
+    crcl = facts.crcl.value_ml_min if facts.crcl else None
+    if crcl is None:
+        return ZaOption("za-dose-unknown")
+    label = za_label_dose(crcl, t)
+    if label is None:
+        return ZaOption("za-not-recommended")
+    dose, key = label
+    suggestion = SuggestionSpec(
+        f"Alternative: zoledronic acid {fmt_number(dose)} mg IV over at least 15 min every 3-4 weeks",
+        (ActionSpec("create", order_key=key, reason=REASON),),
+    )
+    return ZaOption("default", dose, suggestion)
+
+
+@rule(RULE_ID, consensus_section="6.3, Table 1", needs=("Observation", "MedicationRequest"))
+def bma_initiation(facts: ClinicalFacts, t: Thresholds) -> Finding | None:
+    """BMA-INITIATION (consensus 6.3, Table 1): start a bone-modifying drug for confirmed bone metastasis."""
+    if not is_included(facts) or is_excluded(facts):
+        return None
+    variant, za_dose, za_suggestion = zoledronic_acid_option(facts, t)
+    denosumab = SuggestionSpec(
+        "Denosumab 120 mg SC every 4 weeks",
+        (ActionSpec("create", order_key="denosumab_120mg_q4w", reason=REASON),),
+        is_recommended=True,
+    )
+    documented = life_expectancy_documented(facts)
+    evidence = (
+        *(condition_evidence("Confirmed bone metastasis", c) for c in confirmed_bone_metastases(facts)),
+        *(facts.calcium.evidence if facts.calcium else ()),
+        *(facts.crcl.evidence if facts.crcl else ()),
+        *documented,
+    )
+    return Finding(
+        rule_id=RULE_ID,
+        indicator="warning",
+        variant=variant,
+        values=_values(facts, t, za_dose, bool(documented)),
+        evidence=evidence,
+        missing=crcl_missing(facts),
+        suggestions=(denosumab, za_suggestion) if za_suggestion else (denosumab,),
+        selection_behavior="at-most-one",
+        outside_sources=(LABEL_DOSE_SOURCE,),
+    )
+
+
+def _values(facts: ClinicalFacts, t: Thresholds, za_dose: float | None, documented: bool) -> dict[str, str]:
+    crcl = facts.crcl.value_ml_min if facts.crcl else None
+    return {
+        "za_dose": fmt_number(za_dose) if za_dose is not None else "none",
+        "crcl": f"{crcl:.1f}".rstrip("0").rstrip(".") if crcl is not None else "not computable",
+        "crcl_floor": fmt_number(t["za_crcl_not_recommended_below"]),
+        "crcl_missing": "; ".join(crcl_missing(facts)) or "nothing",
+        "life_expectancy": "at least 3 months (documented)" if documented else "not documented",
+        "duration_from": fmt_number(t["bma_duration_review_months"]),
+        "duration_to": fmt_number(t["bma_duration_warning_months"]),
+    }

@@ -1,0 +1,113 @@
+"""ORAL-EXAM (consensus Table 1 precautions, 6.3.3): "It is recommended to perform an appropriate oral
+examination cooperating with the stomatology department in advance"; 6.3.3: "As the occurrence of ONJ is
+associated with oral infection (or other risk factors), a comprehensive oral examination is recommended at
+least every 6 months".
+
+A dental exam is a completed `dental_exam` care event, or a completed `stomatology_referral`, within
+`dental_exam_interval_days`. Patient-view: a BMA active (info, `on-treatment`) or being started (warning,
+`first-dose`). Order hooks: a first dose drafted (warning, `first-dose`); repeat doses are left to the
+patient-view check. Suggests a stomatology referral.
+
+Decision beyond the catalog: when a stomatology referral is already pending (active, on-hold or drafted),
+the card still fires (the exam has not happened) but suggests no second referral; the pending one is shown.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from fhir_mappings.facts import CareEvent, ClinicalFacts, Evidence
+from hooks.findings import ActionSpec, Finding, SuggestionSpec
+from hooks.rule_registry import rule
+from hooks.rules._shared import (
+    active_bmas,
+    bma_being_started,
+    days_since,
+    drafted_bmas,
+    fmt_number,
+    is_first_dose_ordered,
+    is_order_hook,
+    medication_evidence,
+)
+from hooks.thresholds import Thresholds
+
+RULE_ID = "ORAL-EXAM"
+EXAM_KINDS = ("dental_exam", "stomatology_referral")
+PENDING_STATUSES = ("active", "on-hold", "draft")
+DAYS_PER_MONTH = 30.436875
+REFERRAL = SuggestionSpec(
+    "Referral to stomatology for oral examination",
+    (
+        ActionSpec(
+            "create",
+            order_key="referral_stomatology",
+            reason="Oral examination before and during bone-modifying therapy (consensus Table 1, 6.3.3)",
+        ),
+    ),
+)
+
+
+def completed_exams(facts: ClinicalFacts) -> tuple[CareEvent, ...]:
+    """Completed dental exams or stomatology referrals with a date, newest first."""
+    exams = [e for kind in EXAM_KINDS for e in facts.events_of(kind) if e.status == "completed" and e.day]
+    return tuple(sorted(exams, key=lambda e: e.day or date.min, reverse=True))
+
+
+def has_recent_exam(facts: ClinicalFacts, t: Thresholds) -> bool:
+    """Exclusion: an exam within the interval (consensus 6.3.3: at least every 6 months)."""
+    window = t["dental_exam_interval_days"]
+    return any(0 <= (days_since(facts, e.day) or 0) <= window for e in completed_exams(facts))
+
+
+def pending_referrals(facts: ClinicalFacts) -> tuple[CareEvent, ...]:
+    """Stomatology referrals ordered (or being ordered now) but not completed."""
+    events = (*facts.events_of("stomatology_referral"), *facts.draft_events)
+    return tuple(e for e in events if e.kind == "stomatology_referral" and e.status in PENDING_STATUSES)
+
+
+def variant_for(facts: ClinicalFacts) -> str | None:
+    """Inclusion: which situation applies, or None when the rule does not apply."""
+    if is_order_hook(facts):
+        return "first-dose" if is_first_dose_ordered(facts) else None
+    if active_bmas(facts):
+        return "on-treatment"
+    return "first-dose" if bma_being_started(facts) else None
+
+
+@rule(
+    RULE_ID,
+    consensus_section="Table 1, 6.3.3",
+    needs=("Observation", "MedicationRequest", "Procedure", "Encounter", "ServiceRequest"),
+)
+def oral_exam(facts: ClinicalFacts, t: Thresholds) -> Finding | None:
+    """ORAL-EXAM (consensus Table 1, 6.3.3): oral exam before a BMA and at least every 6 months on it."""
+    variant = variant_for(facts)
+    if variant is None or has_recent_exam(facts, t):
+        return None
+    last = next(iter(completed_exams(facts)), None)
+    pending = pending_referrals(facts)
+    return Finding(
+        rule_id=RULE_ID,
+        indicator="warning" if variant == "first-dose" else "info",
+        variant=variant,
+        values={
+            "interval_months": fmt_number(round(t["dental_exam_interval_days"] / DAYS_PER_MONTH)),
+            "last_exam": last.day.isoformat() if last and last.day else "none on record",
+        },
+        evidence=_evidence(facts, last, pending),
+        suggestions=() if pending else (REFERRAL,),
+        selection_behavior="any",
+    )
+
+
+def _evidence(
+    facts: ClinicalFacts, last: CareEvent | None, pending: tuple[CareEvent, ...]
+) -> tuple[Evidence, ...]:
+    bmas = tuple(medication_evidence(m) for m in (*active_bmas(facts), *drafted_bmas(facts)))
+    exam = (
+        (Evidence("Last oral examination", last.kind.replace("_", " "), last.day, last.reference),)
+        if last
+        else ()
+    )
+    waiting = tuple(Evidence("Stomatology referral pending", e.status, e.day, e.reference) for e in pending)
+    return bmas + exam + waiting

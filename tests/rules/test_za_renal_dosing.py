@@ -1,0 +1,231 @@
+"""ZA-RENAL-DOSING (consensus 6.3.3; zoledronic acid label dose table and creatinine-rise rule)."""
+
+from __future__ import annotations
+
+import pytest
+
+from hooks.rules.za_renal_dosing import za_label_dose, za_renal_dosing
+from tests.rules.bma_card_checks import assert_template_fits, evidence_refs
+from tests.rules.factories import THRESHOLDS, bone_metastasis, crcl, denosumab, facts, lab, zoledronic_acid
+
+RULE = "ZA-RENAL-DOSING"
+LABEL = "Zoledronic acid label (CrCl dose table)"
+
+
+def on_za(clearance, *, dose=4.0, labs=(), hook="patient-view", **kw):
+    """A patient with confirmed bone metastasis on zoledronic acid (active, or drafted in order hooks)."""
+    if hook == "patient-view":
+        za = zoledronic_acid(dose_mg=dose, days=kw.pop("za_days", 30))
+        return za, facts(
+            conditions=[bone_metastasis()], medications=[za], clearance=clearance, labs=labs, **kw
+        )
+    za = zoledronic_acid(dose_mg=dose, draft=True, days=0)
+    return za, facts(
+        hook=hook, conditions=[bone_metastasis()], drafts=[za], clearance=clearance, labs=labs, **kw
+    )
+
+
+@pytest.mark.parametrize(
+    ("clearance", "dose", "key"),
+    [
+        (90, 4.0, "zoledronic_acid_4mg"),
+        (60.5, 4.0, "zoledronic_acid_4mg"),
+        (60, 3.5, "zoledronic_acid_3_5mg"),
+        (50, 3.5, "zoledronic_acid_3_5mg"),
+        (49.5, 3.3, "zoledronic_acid_3_3mg"),
+        (40, 3.3, "zoledronic_acid_3_3mg"),
+        (39.9, 3.0, "zoledronic_acid_3mg"),
+        (30, 3.0, "zoledronic_acid_3mg"),
+    ],
+)
+def test_label_dose_table_is_continuous(clearance, dose, key):
+    """The label table covers every CrCl from 30 up, with no gap between 49 and 50 mL/min."""
+    assert za_label_dose(clearance, THRESHOLDS) == (dose, key)
+
+
+def test_label_dose_none_below_30():
+    """Below 30 mL/min the label does not recommend zoledronic acid at any dose."""
+    assert za_label_dose(29.9, THRESHOLDS) is None
+
+
+def test_full_dose_at_crcl_55_fires_with_the_reduced_dose():
+    """A patient on zoledronic acid 4 mg whose CrCl is 55 mL/min should be on 3.5 mg."""
+    za, patient = on_za(crcl(55))
+    finding = za_renal_dosing(patient, THRESHOLDS)
+    assert finding is not None
+    assert (finding.rule_id, finding.indicator, finding.variant) == (RULE, "warning", "dose-above-label")
+    assert (
+        finding.values["label_dose"] == "3.5"
+        and finding.values["dose"] == "4"
+        and finding.values["crcl"] == "55"
+    )
+    assert za.reference in evidence_refs(finding)
+    assert any("Creatinine clearance" in e.label for e in finding.evidence)
+    assert finding.suggestions == ()
+    assert finding.outside_sources == (LABEL,)
+
+
+def test_normal_kidneys_no_card():
+    """A patient on zoledronic acid 4 mg with CrCl 75 mL/min and stable creatinine needs no change."""
+    assert za_renal_dosing(on_za(crcl(75))[1], THRESHOLDS) is None
+
+
+def test_dose_already_reduced_no_card():
+    """A patient with CrCl 45 mL/min already on 3.3 mg is on the label dose."""
+    assert za_renal_dosing(on_za(crcl(45), dose=3.3)[1], THRESHOLDS) is None
+
+
+def test_dose_within_tolerance_no_card():
+    """A dose recorded as 3.54 mg for CrCl 55 mL/min counts as the 3.5 mg label dose."""
+    assert za_renal_dosing(on_za(crcl(55), dose=3.54)[1], THRESHOLDS) is None
+
+
+def test_crcl_below_30_is_critical_in_patient_view_without_suggestion():
+    """A patient on zoledronic acid whose CrCl fell to 25 mL/min should stop it; the card offers no order."""
+    _, patient = on_za(crcl(25))
+    finding = za_renal_dosing(patient, THRESHOLDS)
+    assert (finding.indicator, finding.variant) == ("critical", "not-recommended")
+    assert finding.values["crcl"] == "25" and finding.values["crcl_floor"] == "30"
+    assert finding.suggestions == ()
+
+
+@pytest.mark.parametrize("hook", ["order-select", "order-sign"])
+def test_draft_at_crcl_below_30_is_replaced_by_denosumab(hook):
+    """Zoledronic acid drafted for a patient with CrCl 25 mL/min: remove the draft and order denosumab."""
+    za, patient = on_za(crcl(25), hook=hook)
+    finding = za_renal_dosing(patient, THRESHOLDS)
+    assert (finding.indicator, finding.variant) == ("critical", "not-recommended")
+    (suggestion,) = finding.suggestions
+    assert [(a.type, a.target, a.order_key) for a in suggestion.actions] == [
+        ("delete", za.reference, None),
+        ("create", None, "denosumab_120mg_q4w"),
+    ]
+    assert suggestion.is_recommended and finding.selection_behavior == "at-most-one"
+
+
+@pytest.mark.parametrize("hook", ["order-select", "order-sign"])
+def test_draft_above_table_is_updated_to_label_dose(hook):
+    """Zoledronic acid 4 mg drafted at CrCl 45 mL/min: update the draft to 3.3 mg."""
+    za, patient = on_za(crcl(45), hook=hook)
+    finding = za_renal_dosing(patient, THRESHOLDS)
+    assert (finding.indicator, finding.variant) == ("warning", "dose-above-label")
+    (suggestion,) = finding.suggestions
+    (action,) = suggestion.actions
+    assert (action.type, action.target, action.order_key) == ("update", za.reference, "zoledronic_acid_3_3mg")
+    assert za.reference in evidence_refs(finding)
+
+
+def test_draft_at_label_dose_no_card():
+    """Zoledronic acid 3.0 mg drafted at CrCl 35 mL/min matches the table."""
+    assert za_renal_dosing(on_za(crcl(35), dose=3.0, hook="order-sign")[1], THRESHOLDS) is None
+
+
+def test_order_hook_ignores_active_zoledronic_acid_without_draft():
+    """In order-sign, an active zoledronic acid order that is not being signed is not re-checked."""
+    za = zoledronic_acid(dose_mg=4.0)
+    patient = facts(hook="order-sign", medications=[za], drafts=[denosumab(draft=True)], clearance=crcl(25))
+    assert za_renal_dosing(patient, THRESHOLDS) is None
+
+
+def test_denosumab_needs_no_renal_check():
+    """A patient on denosumab with CrCl 25 mL/min gets no zoledronic acid dosing card."""
+    patient = facts(conditions=[bone_metastasis()], medications=[denosumab()], clearance=crcl(25))
+    assert za_renal_dosing(patient, THRESHOLDS) is None
+
+
+def test_dose_not_stated_with_reduced_crcl():
+    """A zoledronic acid order without a readable dose, CrCl 52 mL/min: the card states 3.5 mg."""
+    finding = za_renal_dosing(on_za(crcl(52), dose=None)[1], THRESHOLDS)
+    assert (finding.indicator, finding.variant) == ("warning", "dose-not-stated")
+    assert finding.values["label_dose"] == "3.5" and finding.values["dose"] == "not stated"
+
+
+def test_dose_not_stated_draft_is_updated():
+    """A drafted zoledronic acid without a dose, CrCl 52 mL/min: update the draft to 3.5 mg."""
+    za, patient = on_za(crcl(52), dose=None, hook="order-select")
+    finding = za_renal_dosing(patient, THRESHOLDS)
+    assert finding.variant == "dose-not-stated"
+    assert [(a.type, a.target, a.order_key) for a in finding.suggestions[0].actions] == [
+        ("update", za.reference, "zoledronic_acid_3_5mg")
+    ]
+
+
+def test_dose_not_stated_with_normal_crcl_no_card():
+    """Without a dose but with CrCl 80 mL/min, any label dose up to 4 mg is right."""
+    assert za_renal_dosing(on_za(crcl(80), dose=None)[1], THRESHOLDS) is None
+
+
+def test_creatinine_rise_with_normal_baseline_fires():
+    """Creatinine rose from 0.9 to 1.5 mg/dL since zoledronic acid started: withhold it."""
+    baseline = lab("creatinine", 0.9, days=205)
+    current = lab("creatinine", 1.5, days=3)
+    _, patient = on_za(crcl(65), labs=[baseline, current], za_days=200)
+    finding = za_renal_dosing(patient, THRESHOLDS)
+    assert (finding.indicator, finding.variant) == ("warning", "creatinine-rise")
+    assert finding.values["baseline"] == "0.9" and finding.values["current"] == "1.5"
+    assert finding.values["rise"] == "0.6" and finding.values["limit"] == "0.5"
+    assert {baseline.reference, current.reference} <= evidence_refs(finding)
+    assert "withhold" in finding.outside_sources[0]
+
+
+def test_small_creatinine_rise_no_card():
+    """Creatinine went from 0.9 to 1.3 mg/dL (rise 0.4) with CrCl 70: no card."""
+    labs = [lab("creatinine", 0.9, days=205), lab("creatinine", 1.3, days=3)]
+    assert za_renal_dosing(on_za(crcl(70), labs=labs, za_days=200)[1], THRESHOLDS) is None
+
+
+def test_abnormal_baseline_needs_a_rise_of_one():
+    """With a baseline of 1.6 mg/dL, a rise of 0.8 is tolerated and a rise of 1.1 is not."""
+    small = [lab("creatinine", 1.6, days=205), lab("creatinine", 2.4, days=3)]
+    large = [lab("creatinine", 1.6, days=205), lab("creatinine", 2.7, days=3)]
+    assert za_renal_dosing(on_za(crcl(65), labs=small, za_days=200)[1], THRESHOLDS) is None
+    finding = za_renal_dosing(on_za(crcl(65), labs=large, za_days=200)[1], THRESHOLDS)
+    assert finding.variant == "creatinine-rise" and finding.values["limit"] == "1"
+
+
+def test_baseline_outside_lookback_is_not_used():
+    """A creatinine 120 days before the first dose is too old to be the baseline: no rise is claimed."""
+    labs = [lab("creatinine", 0.8, days=320), lab("creatinine", 1.6, days=3)]
+    assert za_renal_dosing(on_za(crcl(65), labs=labs, za_days=200)[1], THRESHOLDS) is None
+
+
+def test_crcl_not_computable_fires_cannot_assess_with_egfr_context():
+    """On zoledronic acid with no recent weight, CrCl cannot be computed: say what is missing, show eGFR."""
+    egfr = lab("egfr", 48, days=5)
+    _, patient = on_za(crcl(None, ("body weight within 90 days",)), labs=[egfr])
+    finding = za_renal_dosing(patient, THRESHOLDS)
+    assert (finding.indicator, finding.variant) == ("info", "cannot-assess")
+    assert finding.missing == ("body weight within 90 days",)
+    assert finding.values["missing"] == "body weight within 90 days"
+    assert finding.values["egfr"].startswith("48 mL/min/{1.73_m2}")
+    assert egfr.reference in evidence_refs(finding)
+    assert finding.suggestions == ()
+
+
+def test_crcl_not_computable_in_order_hook_is_a_warning():
+    """Zoledronic acid drafted with no creatinine on file: a warning, and no dose is guessed."""
+    _, patient = on_za(crcl(None, ("serum creatinine",)), hook="order-sign")
+    finding = za_renal_dosing(patient, THRESHOLDS)
+    assert (finding.indicator, finding.variant) == ("warning", "cannot-assess")
+    assert finding.values["egfr"] == "none on file"
+    assert finding.suggestions == ()
+
+
+def test_no_clearance_fact_at_all_is_reported_as_missing():
+    """When the facts carry no CrCl assessment at all, the card still says CrCl could not be computed."""
+    finding = za_renal_dosing(on_za(None)[1], THRESHOLDS)
+    assert finding.variant == "cannot-assess"
+    assert finding.missing == ("creatinine clearance could not be computed",)
+
+
+def test_template_fits_every_variant():
+    """The ZA-RENAL-DOSING card template words every variant the rule returns within 140 characters."""
+    rise = [lab("creatinine", 1.25, days=205), lab("creatinine", 1.95, days=3)]
+    findings = [
+        za_renal_dosing(on_za(crcl(24.6))[1], THRESHOLDS),
+        za_renal_dosing(on_za(crcl(65.4), labs=rise, za_days=200)[1], THRESHOLDS),
+        za_renal_dosing(on_za(crcl(44.7))[1], THRESHOLDS),
+        za_renal_dosing(on_za(crcl(52.3), dose=None)[1], THRESHOLDS),
+        za_renal_dosing(on_za(crcl(None, ("body weight within 90 days", "sex")))[1], THRESHOLDS),
+    ]
+    assert_template_fits(RULE, findings)
