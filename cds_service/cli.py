@@ -32,7 +32,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _add_extra_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def _add_extra_commands(commands: argparse._SubParsersAction) -> None:
     try:
         from cds_service.cli_tools import add_commands
     except ImportError:
@@ -47,7 +47,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     settings = Settings.from_env()
 
-    def factory():  # type: ignore[no-untyped-def]
+    def factory():
         return create_app(settings)
 
     serve(args.host, args.port, args.workers, args.threads, factory)

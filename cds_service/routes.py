@@ -21,7 +21,7 @@ bp = Blueprint("cds", __name__)
 
 
 def runtime() -> Runtime:
-    return current_app.extensions["bonemet"]  # type: ignore[no-any-return]
+    return current_app.extensions["bonemet"]
 
 
 def json_response(body: Any, status: int = 200) -> Response:
@@ -31,7 +31,9 @@ def json_response(body: Any, status: int = 200) -> Response:
 @bp.get("/cds-services")
 def discovery() -> Response:
     rt = runtime()
-    return json_response({"services": [s.discovery_entry(rt.prefetch_templates) for s in rt.services.values()]})
+    return json_response(
+        {"services": [s.discovery_entry(rt.prefetch_templates) for s in rt.services.values()]}
+    )
 
 
 @bp.post("/cds-services/<service_id>")
@@ -70,7 +72,9 @@ def _service(rt: Runtime, service_id: str) -> CdsServiceDefinition:
         raise UnknownService(f"no CDS service with id '{service_id[:80]}'") from None
 
 
-def _record(rt: Runtime, service: CdsServiceDefinition, body: dict[str, Any], cards: list[dict[str, Any]]) -> None:
+def _record(
+    rt: Runtime, service: CdsServiceDefinition, body: dict[str, Any], cards: list[dict[str, Any]]
+) -> None:
     """Record the cards for feedback analytics. A failing analytics store must not withhold cards from
     the clinician, so the failure is logged (without patient data) and the answer still goes out."""
     try:

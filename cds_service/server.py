@@ -12,7 +12,7 @@ from typing import Any
 from gunicorn.app.base import BaseApplication
 
 
-class GunicornServer(BaseApplication):  # type: ignore[misc]
+class GunicornServer(BaseApplication):
     def __init__(self, app_factory: Any, options: dict[str, Any]):
         self._app_factory = app_factory
         self._options = options

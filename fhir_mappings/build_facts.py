@@ -21,17 +21,28 @@ from hooks.thresholds import Thresholds
 ResourcesByType = dict[str, list[dict[str, Any]]]
 
 
-def build_facts(patient_id: str, resources: ResourcesByType, *, hook: str, now: datetime,
-                draft_orders: dict[str, Any] | None, codesets: Codesets, thresholds: Thresholds) -> ClinicalFacts:
+def build_facts(
+    patient_id: str,
+    resources: ResourcesByType,
+    *,
+    hook: str,
+    now: datetime,
+    draft_orders: dict[str, Any] | None,
+    codesets: Codesets,
+    thresholds: Thresholds,
+) -> ClinicalFacts:
     own, issues = _own_resources(patient_id, resources)
     patient = build_patient(patient_id, next(iter(own.get("Patient", [])), None), now.date())
     conditions, condition_issues = build_conditions(own.get("Condition", []), codesets)
     labs, coded, lab_issues = build_observations(own.get("Observation", []), codesets, now)
     bundled_meds = {reference_of(m): m for m in own.get("Medication", [])}
     medications, med_issues = build_medications(own.get("MedicationRequest", []), codesets, bundled_meds)
-    events = build_care_events([*own.get("Procedure", []), *own.get("Encounter", []), *own.get("ServiceRequest", [])],
-                               codesets)
-    draft_resources = [as_dict(as_dict(e).get("resource")) for e in as_list(as_dict(draft_orders).get("entry"))]
+    events = build_care_events(
+        [*own.get("Procedure", []), *own.get("Encounter", []), *own.get("ServiceRequest", [])], codesets
+    )
+    draft_resources = [
+        as_dict(as_dict(e).get("resource")) for e in as_list(as_dict(draft_orders).get("entry"))
+    ]
     drafts, _ = build_medications(draft_resources, codesets, bundled_meds, drafts=True)
     return ClinicalFacts(
         hook=hook,
@@ -51,7 +62,9 @@ def build_facts(patient_id: str, resources: ResourcesByType, *, hook: str, now: 
     )
 
 
-def _own_resources(patient_id: str, resources: ResourcesByType) -> tuple[ResourcesByType, list[UnusableResult]]:
+def _own_resources(
+    patient_id: str, resources: ResourcesByType
+) -> tuple[ResourcesByType, list[UnusableResult]]:
     """Drop resources that belong to another patient (a FHIR server or EHR bug) and say so."""
     expected = f"Patient/{patient_id}"
     own: ResourcesByType = {}
@@ -62,14 +75,23 @@ def _own_resources(patient_id: str, resources: ResourcesByType) -> tuple[Resourc
                 continue
             if resource_type == "Patient":
                 if resource.get("id") != patient_id:
-                    issues.append(UnusableResult("patient-mismatch", "Patient resource is not the context patient",
-                                                 reference_of(resource), ""))
+                    issues.append(
+                        UnusableResult(
+                            "patient-mismatch",
+                            "Patient resource is not the context patient",
+                            reference_of(resource),
+                            "",
+                        )
+                    )
                     continue
             elif resource_type != "Medication":
                 subject = subject_reference(resource)
                 if subject is not None and not subject.endswith(expected):
-                    issues.append(UnusableResult("patient-mismatch", "belongs to another patient",
-                                                 reference_of(resource), ""))
+                    issues.append(
+                        UnusableResult(
+                            "patient-mismatch", "belongs to another patient", reference_of(resource), ""
+                        )
+                    )
                     continue
             own.setdefault(resource_type, []).append(resource)
     return own, issues

@@ -10,6 +10,7 @@ the two sets of thresholds are not exact conversions of each other (11.5 mg/dL i
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Literal
 
 from fhir_mappings.facts import CalciumAssessment, Evidence, LabResult
 from fhir_mappings.units import unit_system
@@ -20,12 +21,16 @@ Labs = dict[str, tuple[LabResult, ...]]
 
 
 def assess_calcium(labs: Labs, t: Thresholds) -> CalciumAssessment | None:
-    total, corrected, ionized = (_first(labs, a) for a in ("calcium_total", "calcium_corrected", "calcium_ionized"))
+    total, corrected, ionized = (
+        _first(labs, a) for a in ("calcium_total", "calcium_corrected", "calcium_ionized")
+    )
     newest_total = max((r for r in (total, corrected) if r), key=lambda r: r.effective, default=None)
     if ionized and (newest_total is None or ionized.effective >= newest_total.effective):
         return _ionized(ionized, t)
     if corrected and (total is None or corrected.effective >= total.effective):
-        return _graded("lab-corrected", corrected, _in_reported(corrected), corrected, (_evidence(corrected),), t)
+        return _graded(
+            "lab-corrected", corrected, _in_reported(corrected), corrected, (_evidence(corrected),), t
+        )
     if total is None:
         return None
     albumin = _paired_albumin(labs, total, t)
@@ -64,25 +69,45 @@ def _payne(total: LabResult, albumin: LabResult, t: Thresholds) -> float:
         return _in_reported(total) + t["calcium_correction_factor_mmol_l"] * (
             t["calcium_correction_albumin_g_l"] - albumin_g_l
         )
-    return total.value + t["calcium_correction_factor_mg_dl"] * (t["calcium_correction_albumin_g_dl"] - albumin.value)
+    return total.value + t["calcium_correction_factor_mg_dl"] * (
+        t["calcium_correction_albumin_g_dl"] - albumin.value
+    )
 
 
-def _graded(basis: str, source: LabResult, value: float, ranged: LabResult, evidence: tuple[Evidence, ...],
-            t: Thresholds) -> CalciumAssessment:
+def _graded(
+    basis: str,
+    source: LabResult,
+    value: float,
+    ranged: LabResult,
+    evidence: tuple[Evidence, ...],
+    t: Thresholds,
+) -> CalciumAssessment:
     molar = _molar(source)
     unit = "mmol/L" if molar else "mg/dL"
     suffix = "mmol_l" if molar else "mg_dl"
     low, high, limits_source = _limits(ranged, molar, t)
-    status = "low" if value < low else "high" if value > high else "normal"
+    status = _status(value, low, high)
     grade = _grade(value, status, [t[f"hypercalcemia_grade{g}_{suffix}"] for g in (2, 3, 4)])
     critical = status == "low" and value < t[f"hypocalcemia_critical_{suffix}"]
     value_mg_dl = value * MG_DL_PER_MMOL_L if molar else value
-    return CalciumAssessment(basis, round(value, 3), unit, round(value_mg_dl, 3), low, high, limits_source,
-                             status, grade, critical, source.day, evidence)  # type: ignore[arg-type]
+    return CalciumAssessment(
+        basis,
+        round(value, 3),
+        unit,
+        round(value_mg_dl, 3),
+        low,
+        high,
+        limits_source,
+        status,
+        grade,
+        critical,
+        source.day,
+        evidence,
+    )
 
 
 def _limits(result: LabResult, molar: bool, t: Thresholds) -> tuple[float, float, str]:
-    """The laboratory's reference range when it sent one, else the catalog defaults, in the reported system."""
+    """The laboratory range when it sent one, else the catalog defaults, in the reported system."""
     scale = 1 / MG_DL_PER_MMOL_L if molar else 1.0
     suffix = "mmol_l" if molar else "mg_dl"
     if result.low is not None and result.high is not None:
@@ -97,11 +122,23 @@ def _ionized(result: LabResult, t: Thresholds) -> CalciumAssessment:
         low, high = t["ionized_calcium_low_mmol_l"], t["ionized_calcium_high_mmol_l"]
         source = "project default reference range (1.12-1.32 mmol/L)"
     value = result.value
-    status = "low" if value < low else "high" if value > high else "normal"
+    status = _status(value, low, high)
     grade = _grade(value, status, [t[f"hypercalcemia_grade{g}_ionized_mmol_l"] for g in (2, 3, 4)])
     critical = status == "low" and value < t["hypocalcemia_critical_ionized_mmol_l"]
-    return CalciumAssessment("ionized", round(value, 3), "mmol/L", None, low, high, source, status, grade,  # type: ignore[arg-type]
-                             critical, result.day, (_evidence(result),))
+    return CalciumAssessment(
+        "ionized",
+        round(value, 3),
+        "mmol/L",
+        None,
+        low,
+        high,
+        source,
+        status,
+        grade,
+        critical,
+        result.day,
+        (_evidence(result),),
+    )
 
 
 def _grade(value: float, status: str, cutoffs: list[float]) -> int:
@@ -112,8 +149,16 @@ def _grade(value: float, status: str, cutoffs: list[float]) -> int:
 
 
 def _evidence(result: LabResult) -> Evidence:
-    labels = {"calcium_total": "Calcium (total)", "calcium_corrected": "Calcium (corrected, laboratory)",
-              "calcium_ionized": "Calcium (ionized)", "albumin": "Albumin"}
+    labels = {
+        "calcium_total": "Calcium (total)",
+        "calcium_corrected": "Calcium (corrected, laboratory)",
+        "calcium_ionized": "Calcium (ionized)",
+        "albumin": "Albumin",
+    }
     shown = f"{result.reported_value:g} {result.reported_unit}".strip()
     note = "" if result.reported_unit == result.unit else f"= {result.value:.2f} {result.unit}"
     return Evidence(labels.get(result.analyte, result.analyte), shown, result.day, result.reference, note)
+
+
+def _status(value: float, low: float, high: float) -> Literal["low", "normal", "high"]:
+    return "low" if value < low else "high" if value > high else "normal"

@@ -20,7 +20,9 @@ DATE_KEYS = {
 }
 
 
-def build_care_events(resources: list[dict[str, Any]], codesets: Codesets, *, drafts: bool = False) -> list[CareEvent]:
+def build_care_events(
+    resources: list[dict[str, Any]], codesets: Codesets, *, drafts: bool = False
+) -> list[CareEvent]:
     events: list[CareEvent] = []
     for resource in resources:
         resource_type = resource.get("resourceType")
@@ -32,8 +34,16 @@ def build_care_events(resources: list[dict[str, Any]], codesets: Codesets, *, dr
         if kind is None:
             continue
         when = first_date(resource, *DATE_KEYS[resource_type])
-        events.append(CareEvent(kind, text(resource.get("status"), 30), when.date() if when else None,
-                                reference_of(resource), resource_type, is_draft=drafts))
+        events.append(
+            CareEvent(
+                kind,
+                text(resource.get("status"), 30),
+                when.date() if when else None,
+                reference_of(resource),
+                resource_type,
+                is_draft=drafts,
+            )
+        )
     return events
 
 

@@ -139,7 +139,9 @@ def _build(data: dict[str, Any]) -> Codesets:
         report_modalities=report_modalities,
         regions=lookup(imaging["regions"]),
         medication_classes={name: entry["class"] for name, entry in data["medications"].items()},
-        report_categories=frozenset((_system(systems, c["system"]), c["code"]) for c in imaging["report_categories"]),
+        report_categories=frozenset(
+            (_system(systems, c["system"]), c["code"]) for c in imaging["report_categories"]
+        ),
         bone_imaging_modalities=frozenset(imaging["bone_imaging_modalities"]),
         ecog_answers={str(k): int(v) for k, v in data["ecog_answers"].items()},
         escc_grades=tuple(str(g) for g in data["escc_grades"]),
@@ -151,8 +153,12 @@ def _add(table: _Lookup, systems: dict[str, str], name: str, item: dict[str, Any
     code, prefix = item.get("code"), item.get("prefix")
     if code is None and prefix is None:
         raise ConfigurationError(f"code set '{name}': an entry needs 'code' or 'prefix'")
-    table.add(_system(systems, item["system"]), name, None if code is None else str(code),
-              None if prefix is None else str(prefix))
+    table.add(
+        _system(systems, item["system"]),
+        name,
+        None if code is None else str(code),
+        None if prefix is None else str(prefix),
+    )
 
 
 def _system(systems: dict[str, str], name: str) -> str:

@@ -14,7 +14,9 @@ IGNORED_VERIFICATION = frozenset({"refuted", "entered-in-error"})
 SUSPECTED = frozenset({"provisional", "differential", "unconfirmed"})
 
 
-def build_conditions(conditions: list[dict[str, Any]], codesets: Codesets) -> tuple[list[ConditionFact], list[UnusableResult]]:
+def build_conditions(
+    conditions: list[dict[str, Any]], codesets: Codesets
+) -> tuple[list[ConditionFact], list[UnusableResult]]:
     facts: list[ConditionFact] = []
     issues: list[UnusableResult] = []
     for resource in conditions:
@@ -31,15 +33,17 @@ def build_conditions(conditions: list[dict[str, Any]], codesets: Codesets) -> tu
             continue
         onset = first_date(resource, "onsetDateTime", "onsetPeriod")
         system, code = next((p for p in pairs if codesets.conditions.find([p]) == category), pairs[0])
-        facts.append(ConditionFact(
-            category=category,
-            verification="suspected" if verification in SUSPECTED else "confirmed",
-            onset=onset.date() if onset else None,
-            recorded=parse_date(resource.get("recordedDate")),
-            reference=reference_of(resource),
-            code=code,
-            display=display(resource.get("code"), code),
-        ))
+        facts.append(
+            ConditionFact(
+                category=category,
+                verification="suspected" if verification in SUSPECTED else "confirmed",
+                onset=onset.date() if onset else None,
+                recorded=parse_date(resource.get("recordedDate")),
+                reference=reference_of(resource),
+                code=code,
+                display=display(resource.get("code"), code),
+            )
+        )
     return facts, issues
 
 

@@ -13,24 +13,36 @@ from fhir_mappings.facts import CreatinineClearance, Evidence, LabResult, Patien
 from hooks.thresholds import Thresholds
 
 
-def creatinine_clearance(patient: PatientFact, labs: dict[str, tuple[LabResult, ...]], now: datetime,
-                         t: Thresholds) -> CreatinineClearance:
+def creatinine_clearance(
+    patient: PatientFact, labs: dict[str, tuple[LabResult, ...]], now: datetime, t: Thresholds
+) -> CreatinineClearance:
     creatinine = next(iter(labs.get("creatinine", ())), None)
-    weight = next((w for w in labs.get("weight", ()) if now - w.effective <= timedelta(days=t["weight_recency_days"])),
-                  None)
+    weight = next(
+        (w for w in labs.get("weight", ()) if now - w.effective <= timedelta(days=t["weight_recency_days"])),
+        None,
+    )
     missing = _missing(patient, creatinine, weight, t)
-    evidence = tuple(_evidence(label, r) for label, r in (("Creatinine", creatinine), ("Body weight", weight)) if r)
+    evidence = tuple(
+        _evidence(label, r) for label, r in (("Creatinine", creatinine), ("Body weight", weight)) if r
+    )
     if missing or creatinine is None or weight is None or patient.age_years is None:
         return CreatinineClearance(None, tuple(missing), evidence)
     value = (140 - patient.age_years) * weight.value / (72 * creatinine.value)
     if patient.sex == "female":
         value *= t["cockcroft_gault_female_factor"]
-    basis = Evidence("Creatinine clearance (Cockcroft-Gault)", f"{value:.0f} mL/min", creatinine.day, None,
-                     f"age {patient.age_years}, {patient.sex}, actual body weight")
+    basis = Evidence(
+        "Creatinine clearance (Cockcroft-Gault)",
+        f"{value:.0f} mL/min",
+        creatinine.day,
+        None,
+        f"age {patient.age_years}, {patient.sex}, actual body weight",
+    )
     return CreatinineClearance(round(value, 1), (), (*evidence, basis))
 
 
-def _missing(patient: PatientFact, creatinine: LabResult | None, weight: LabResult | None, t: Thresholds) -> list[str]:
+def _missing(
+    patient: PatientFact, creatinine: LabResult | None, weight: LabResult | None, t: Thresholds
+) -> list[str]:
     missing = []
     if patient.age_years is None:
         missing.append("age (no birth date)")
@@ -45,4 +57,6 @@ def _missing(patient: PatientFact, creatinine: LabResult | None, weight: LabResu
 
 def _evidence(label: str, result: LabResult) -> Evidence:
     note = "" if result.reported_unit == result.unit else f"= {result.value:.2f} {result.unit}"
-    return Evidence(label, f"{result.reported_value:g} {result.reported_unit}", result.day, result.reference, note)
+    return Evidence(
+        label, f"{result.reported_value:g} {result.reported_unit}", result.day, result.reference, note
+    )

@@ -13,7 +13,9 @@ REPORT_NOT_DONE = frozenset({"cancelled", "entered-in-error", "registered", "par
 DICOM = "http://dicom.nema.org/resources/ontology/DCM"
 
 
-def build_imaging(studies: list[dict[str, Any]], reports: list[dict[str, Any]], codesets: Codesets) -> list[ImagingFact]:
+def build_imaging(
+    studies: list[dict[str, Any]], reports: list[dict[str, Any]], codesets: Codesets
+) -> list[ImagingFact]:
     facts = [fact for study in studies if (fact := _study(study, codesets)) is not None]
     facts += [fact for report in reports if (fact := _report(report, codesets)) is not None]
     return facts
@@ -56,8 +58,13 @@ def _report(report: dict[str, Any], codesets: Codesets) -> ImagingFact | None:
     if modality is None:
         return None
     when = first_date(report, "effectiveDateTime", "effectivePeriod", "issued")
-    return ImagingFact(frozenset({modality}), when.date() if when else None, reference_of(report),
-                       text(as_dict(report.get("code")).get("text"), 120), _regions(pairs, codesets))
+    return ImagingFact(
+        frozenset({modality}),
+        when.date() if when else None,
+        reference_of(report),
+        text(as_dict(report.get("code")).get("text"), 120),
+        _regions(pairs, codesets),
+    )
 
 
 def _regions(pairs: list[tuple[str, str]], codesets: Codesets) -> frozenset[str]:

@@ -12,17 +12,37 @@ from typing import Any
 from fhir_mappings.codesets import Codesets
 from fhir_mappings.facts import MedicationFact, UnusableResult
 from fhir_mappings.fhir_values import (
-    as_dict, as_list, codings, display, first_date, parse_date, reference_of, text,
+    as_dict,
+    as_list,
+    codings,
+    display,
+    first_date,
+    parse_date,
+    reference_of,
+    text,
 )
 from fhir_mappings.model_check import invalid_reason
 
 NEVER_GIVEN = frozenset({"entered-in-error", "cancelled", "draft"})
 MASS_TO_MG = {"mg": 1.0, "g": 1000.0, "ug": 0.001, "mcg": 0.001, "µg": 0.001}
-PERIOD_DAYS = {"s": 1 / 86400, "min": 1 / 1440, "h": 1 / 24, "d": 1.0, "wk": 7.0, "mo": 30.436875, "a": 365.25}
+PERIOD_DAYS = {
+    "s": 1 / 86400,
+    "min": 1 / 1440,
+    "h": 1 / 24,
+    "d": 1.0,
+    "wk": 7.0,
+    "mo": 30.436875,
+    "a": 365.25,
+}
 
 
-def build_medications(requests: list[dict[str, Any]], codesets: Codesets, medications: dict[str, dict[str, Any]],
-                      *, drafts: bool = False) -> tuple[list[MedicationFact], list[UnusableResult]]:
+def build_medications(
+    requests: list[dict[str, Any]],
+    codesets: Codesets,
+    medications: dict[str, dict[str, Any]],
+    *,
+    drafts: bool = False,
+) -> tuple[list[MedicationFact], list[UnusableResult]]:
     facts: list[MedicationFact] = []
     issues: list[UnusableResult] = []
     for request in requests:
@@ -43,8 +63,14 @@ def build_medications(requests: list[dict[str, Any]], codesets: Codesets, medica
     return facts, issues
 
 
-def _fact(request: dict[str, Any], agent: str, concept: Any, pairs: list[tuple[str, str]], codesets: Codesets,
-          draft: bool) -> MedicationFact:
+def _fact(
+    request: dict[str, Any],
+    agent: str,
+    concept: Any,
+    pairs: list[tuple[str, str]],
+    codesets: Codesets,
+    draft: bool,
+) -> MedicationFact:
     dosage = as_dict(next(iter(as_list(request.get("dosageInstruction"))), {}))
     dose = _dose_mg(dosage)
     interval = _interval_days(dosage)
@@ -102,9 +128,11 @@ def _interval_days(dosage: dict[str, Any]) -> float | None:
     return round(period * PERIOD_DAYS[unit] / frequency, 3)
 
 
-def _start(request: dict[str, Any], dosage: dict[str, Any]):  # type: ignore[no-untyped-def]
+def _start(request: dict[str, Any], dosage: dict[str, Any]):
     bounds = as_dict(as_dict(dosage.get("timing")).get("repeat")).get("boundsPeriod")
-    when = first_date({"b": bounds, "v": as_dict(request.get("dispenseRequest")).get("validityPeriod")}, "b", "v")
+    when = first_date(
+        {"b": bounds, "v": as_dict(request.get("dispenseRequest")).get("validityPeriod")}, "b", "v"
+    )
     return when.date() if when else parse_date(request.get("authoredOn"))
 
 

@@ -11,19 +11,25 @@ never a whole chart.
 from __future__ import annotations
 
 import importlib
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 from pydantic import ValidationError
 
 _MODULES = {
-    "Patient": "patient", "Condition": "condition", "Observation": "observation",
-    "MedicationRequest": "medicationrequest", "ImagingStudy": "imagingstudy", "Procedure": "procedure",
-    "ServiceRequest": "servicerequest", "Encounter": "encounter", "DiagnosticReport": "diagnosticreport",
+    "Patient": "patient",
+    "Condition": "condition",
+    "Observation": "observation",
+    "MedicationRequest": "medicationrequest",
+    "ImagingStudy": "imagingstudy",
+    "Procedure": "procedure",
+    "ServiceRequest": "servicerequest",
+    "Encounter": "encounter",
+    "DiagnosticReport": "diagnosticreport",
 }
 
 
-@lru_cache(maxsize=None)
+@cache
 def _model(resource_type: str) -> Any:
     module = importlib.import_module(f"fhir.resources.R4B.{_MODULES[resource_type]}")
     return getattr(module, resource_type)

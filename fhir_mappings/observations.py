@@ -54,8 +54,12 @@ def build_observations(
     )
 
 
-def _lab_history(analyte: str, items: list[tuple[datetime, dict[str, Any]]], codesets: Codesets,
-                 issues: list[UnusableResult]) -> tuple[LabResult, ...]:
+def _lab_history(
+    analyte: str,
+    items: list[tuple[datetime, dict[str, Any]]],
+    codesets: Codesets,
+    issues: list[UnusableResult],
+) -> tuple[LabResult, ...]:
     items.sort(key=lambda item: item[0], reverse=True)
     results: list[LabResult] = []
     for when, obs in items[:MAX_HISTORY]:
@@ -65,8 +69,15 @@ def _lab_history(analyte: str, items: list[tuple[datetime, dict[str, Any]]], cod
     return tuple(results)
 
 
-def _lab_result(analyte: str, obs: dict[str, Any], when: datetime, codesets: Codesets,
-                issues: list[UnusableResult], *, validate: bool) -> LabResult | None:
+def _lab_result(
+    analyte: str,
+    obs: dict[str, Any],
+    when: datetime,
+    codesets: Codesets,
+    issues: list[UnusableResult],
+    *,
+    validate: bool,
+) -> LabResult | None:
     value, unit, shown = _quantity(analyte, obs, codesets)
     reference = reference_of(obs)
     try:
@@ -81,8 +92,18 @@ def _lab_result(analyte: str, obs: dict[str, Any], when: datetime, codesets: Cod
         return None
     low, high = _range(analyte, obs)
     code = "|".join(codings(obs.get("code"))[0])
-    return LabResult(analyte, canonical, canonical_unit(analyte), float(value), unit or canonical_unit(analyte),
-                     when, reference, code, low, high)
+    return LabResult(
+        analyte,
+        canonical,
+        canonical_unit(analyte),
+        float(value),
+        unit or canonical_unit(analyte),
+        when,
+        reference,
+        code,
+        low,
+        high,
+    )
 
 
 def _quantity(analyte: str, obs: dict[str, Any], codesets: Codesets) -> tuple[float | None, str, str]:
@@ -121,8 +142,14 @@ def _limit(analyte: str, quantity: Any) -> float | None:
         return None
 
 
-def _add_coded(coded: dict[str, list[CodedResult]], analyte: str, obs: dict[str, Any], when: datetime,
-               codesets: Codesets, issues: list[UnusableResult]) -> None:
+def _add_coded(
+    coded: dict[str, list[CodedResult]],
+    analyte: str,
+    obs: dict[str, Any],
+    when: datetime,
+    codesets: Codesets,
+    issues: list[UnusableResult],
+) -> None:
     value = _coded_value(analyte, obs, codesets)
     if value is None:
         issues.append(UnusableResult(analyte, "no recognised value", reference_of(obs), ""))
@@ -144,4 +171,3 @@ def _coded_value(analyte: str, obs: dict[str, Any], codesets: Codesets) -> str |
                 return grades[candidate.lower()]
         return None
     return candidates[0][:40] if candidates else None
-

@@ -17,4 +17,4 @@ def build_patient(patient_id: str, resource: dict[str, Any] | None, today: date)
         age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
     gender = resource.get("gender")
     sex = gender if gender in ("male", "female") else None
-    return PatientFact(f"Patient/{patient_id}", age, sex)  # type: ignore[arg-type]
+    return PatientFact(f"Patient/{patient_id}", age, sex)

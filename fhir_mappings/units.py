@@ -38,7 +38,9 @@ def unit_table() -> dict[str, AnalyteUnits]:
     data = yaml.safe_load(UNITS_PATH.read_text(encoding="utf-8"))
     return {
         analyte: AnalyteUnits(
-            entry["canonical"], {fold(str(u)): float(f) for u, f in entry["units"].items()}, *entry["plausible"]
+            entry["canonical"],
+            {fold(str(u)): float(f) for u, f in entry["units"].items()},
+            *entry["plausible"],
         )
         for analyte, entry in data.items()
     }
@@ -60,7 +62,9 @@ def to_canonical(analyte: str, value: object, unit: str) -> float:
         raise UnitError(f"unit '{unit[:40]}' not recognised for {analyte}")
     converted = float(value) * factor
     if not spec.low <= converted <= spec.high:
-        raise UnitError(f"value outside the plausible range for {analyte} ({spec.low}-{spec.high} {spec.canonical})")
+        raise UnitError(
+            f"value outside the plausible range for {analyte} ({spec.low}-{spec.high} {spec.canonical})"
+        )
     return converted
 
 
