@@ -63,4 +63,6 @@ def _register_error_handlers(app: Flask) -> None:
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> Response:
         log.error("internal error: %s", frames_only(exc))
-        return json_response({"error": "internal-error", "message": "internal error; no cards were produced"}, 500)
+        return json_response(
+            {"error": "internal-error", "message": "internal error; no cards were produced"}, 500
+        )

@@ -32,7 +32,9 @@ class RedactSecrets(logging.Filter):
 def frames_only(exc: BaseException) -> str:
     """The traceback of `exc` as file:line in function, without the exception message."""
     frames = traceback.extract_tb(exc.__traceback__)
-    where = " <- ".join(f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno} in {f.name}" for f in reversed(frames[-8:]))
+    where = " <- ".join(
+        f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno} in {f.name}" for f in reversed(frames[-8:])
+    )
     return f"{type(exc).__name__} at {where}"
 
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from fhir_mappings.build_facts import build_facts
+
 from cds_service.errors import PrefetchUnavailable
 from cds_service.prefetch import ResolvedResources, resolve
 from cds_service.runtime import Runtime
-from fhir_mappings.build_facts import build_facts
 from hooks.cards import render_card
 from hooks.runner import run_rules
 from hooks.service_registry import CdsServiceDefinition
@@ -38,7 +39,9 @@ def evaluate_hook_call(
         thresholds=runtime.thresholds,
     )
     selections = context.get("selections") if service.hook == "order-select" else None
-    findings = run_rules(service, facts, runtime.thresholds, frozenset(resolved.unavailable_types), selections)
+    findings = run_rules(
+        service, facts, runtime.thresholds, frozenset(resolved.unavailable_types), selections
+    )
     drafts_by_ref = _drafts_by_reference(draft_orders)
     return [
         render_card(

@@ -31,7 +31,8 @@ def data_unavailable_finding(skipped_rules: Iterable[str], unavailable_types: It
 def data_quality_finding(issues: Iterable[UnusableResult]) -> Finding:
     listed = list(issues)
     evidence = tuple(
-        Evidence(issue.analyte, issue.reported, None, issue.reference, issue.reason) for issue in listed[:_MAX_LISTED_ISSUES]
+        Evidence(issue.analyte, issue.reported, None, issue.reference, issue.reason)
+        for issue in listed[:_MAX_LISTED_ISSUES]
     )
     return Finding(
         rule_id=DATA_QUALITY,

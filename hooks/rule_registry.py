@@ -27,7 +27,9 @@ class RegisteredRule:
 _RULES: dict[str, RegisteredRule] = {}
 
 
-def rule(rule_id: str, consensus_section: str, needs: tuple[str, ...]) -> Callable[[RuleFunction], RuleFunction]:
+def rule(
+    rule_id: str, consensus_section: str, needs: tuple[str, ...]
+) -> Callable[[RuleFunction], RuleFunction]:
     """Register `fn` as the implementation of catalog rule `rule_id` (one per ID, checked at import).
 
     `needs` lists the FHIR resource types the rule reads (Patient and Condition are always needed). When

@@ -51,9 +51,13 @@ class Thresholds:
                     raise ThresholdConfigError(f"{override_path}: unknown threshold '{name}'")
                 value = raw.get("value") if isinstance(raw, dict) else raw
                 if isinstance(value, bool) or not isinstance(value, int | float):
-                    raise ThresholdConfigError(f"{override_path}: threshold '{name}' needs a number, got {value!r}")
+                    raise ThresholdConfigError(
+                        f"{override_path}: threshold '{name}' needs a number, got {value!r}"
+                    )
                 base = entries[name]
-                entries[name] = Threshold(name, float(value), base.unit, f"site setting ({override_path.name})")
+                entries[name] = Threshold(
+                    name, float(value), base.unit, f"site setting ({override_path.name})"
+                )
         return cls(entries)
 
 
