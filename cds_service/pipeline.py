@@ -10,11 +10,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from fhir_mappings.build_facts import build_facts
-
 from cds_service.errors import PrefetchUnavailable
 from cds_service.prefetch import ResolvedResources, resolve
 from cds_service.runtime import Runtime
+from fhir_mappings.build_facts import build_facts
 from hooks.cards import render_card
 from hooks.runner import run_rules
 from hooks.service_registry import CdsServiceDefinition

@@ -10,14 +10,13 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from fhir_mappings.codesets import Codesets, load_codesets
-from fhir_mappings.prefetch_queries import prefetch_templates
-
 from cds_service.auth import build_verifier
 from cds_service.errors import ConfigurationError
 from cds_service.fhir_client import FhirClient, parse_allowed_origins
 from cds_service.persistence import Store
 from cds_service.settings import Settings
+from fhir_mappings.codesets import Codesets, load_codesets
+from fhir_mappings.prefetch_queries import prefetch_templates
 from hooks.cards import CardTemplate, load_card_templates
 from hooks.orders import OrderCatalog, load_order_catalog
 from hooks.rule_registry import all_rules
@@ -109,5 +108,6 @@ def _check_dose_thresholds_match_orders(thresholds: Thresholds, orders: OrderCat
         dose = getattr(entry, "dose_value", None)
         if dose is None or abs(dose - thresholds[threshold]) > 1e-9:
             raise ConfigurationError(
-                f"threshold {threshold} ({thresholds[threshold]} mg) and order {order_key} ({dose} mg) disagree"
+                f"threshold {threshold} ({thresholds[threshold]} mg) and order {order_key} ({dose} mg) "
+                "disagree"
             )

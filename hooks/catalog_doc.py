@@ -49,7 +49,9 @@ def _rule_section(rule_id: str, fn: object, section: str) -> str:
     module = inspect.getmodule(fn)
     doc = inspect.cleandoc(module.__doc__ or "") if module else ""
     template = yaml.safe_load((TEMPLATES / f"{rule_id}.yaml").read_text(encoding="utf-8"))
-    summaries = "\n".join(f"- `{name}`: {variant['summary']}" for name, variant in template["variants"].items())
+    summaries = "\n".join(
+        f"- `{name}`: {variant['summary']}" for name, variant in template["variants"].items()
+    )
     return f"## {rule_id}\n\nConsensus section {section}.\n\n{doc}\n\nCard summaries:\n\n{summaries}\n"
 
 

@@ -27,7 +27,8 @@ __all__ = [
 ]
 
 
-def build_verifier(trusted_issuers: str, replay_cache: ReplayCache,
-                   leeway_seconds: float = 60) -> JwtVerifier:
+def build_verifier(
+    trusted_issuers: str, replay_cache: ReplayCache, leeway_seconds: float = 60
+) -> JwtVerifier:
     """The process's verifier, from the BONEMET_TRUSTED_ISSUERS value (inline JSON or a file path)."""
     return JwtVerifier(parse_trusted_issuers(trusted_issuers), replay_cache, leeway_seconds=leeway_seconds)

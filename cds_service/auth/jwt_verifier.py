@@ -31,9 +31,16 @@ MAX_CLAIM_CHARS = 256  # jti, sub, tenant: a jti is stored, so its size is bound
 
 # Signature only: claims are checked below with the injected clock.
 _SIGNATURE_ONLY: Options = {
-    "verify_signature": True, "verify_exp": False, "verify_nbf": False, "verify_iat": False,
-    "verify_aud": False, "verify_iss": False, "verify_sub": False, "verify_jti": False,
-    "require": [], "enforce_minimum_key_length": True,
+    "verify_signature": True,
+    "verify_exp": False,
+    "verify_nbf": False,
+    "verify_iat": False,
+    "verify_aud": False,
+    "verify_iss": False,
+    "verify_sub": False,
+    "verify_jti": False,
+    "require": [],
+    "enforce_minimum_key_length": True,
 }
 _UNVERIFIED: Options = {"verify_signature": False}
 
@@ -52,9 +59,15 @@ class VerifiedClient:
 class JwtVerifier:
     """Checks a bearer token against the trusted issuers; one instance per process, thread-safe."""
 
-    def __init__(self, issuers: Iterable[TrustedIssuer], replay_cache: ReplayCache, *,
-                 leeway_seconds: float = 60, clock: Callable[[], float] = time.time,
-                 key_sets: KeySets | None = None) -> None:
+    def __init__(
+        self,
+        issuers: Iterable[TrustedIssuer],
+        replay_cache: ReplayCache,
+        *,
+        leeway_seconds: float = 60,
+        clock: Callable[[], float] = time.time,
+        key_sets: KeySets | None = None,
+    ) -> None:
         self._issuers = {issuer.iss: issuer for issuer in issuers}
         self._key_sets = key_sets if key_sets is not None else KeySets(self._issuers.values())
         self._replay = replay_cache
@@ -71,8 +84,13 @@ class JwtVerifier:
         key = select_key(self._key_source(issuer, header), header.get("kid"), alg)
         claims = _verified_claims(token, key)
         expires_at = _check_claims(claims, issuer.iss, audience, self._clock(), self._leeway)
-        client = VerifiedClient(iss=issuer.iss, sub=_string_claim(claims, "sub"), kid=key.kid,
-                                jti=_required_string(claims, "jti"), tenant=_string_claim(claims, "tenant"))
+        client = VerifiedClient(
+            iss=issuer.iss,
+            sub=_string_claim(claims, "sub"),
+            kid=key.kid,
+            jti=_required_string(claims, "jti"),
+            tenant=_string_claim(claims, "tenant"),
+        )
         if self._replay.seen_before(issuer.iss, client.jti, expires_at + self._leeway):
             raise AuthError("replayed jti")
         return client

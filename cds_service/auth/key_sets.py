@@ -151,8 +151,13 @@ class _RequestsJwksClient(PyJWKClient):
     def fetch_data(self) -> Any:
         started = time.monotonic()
         try:
-            with self._session.get(self.uri, timeout=self.timeout, allow_redirects=False, stream=True,
-                                   headers={"Accept": "application/jwk-set+json, application/json"}) as r:
+            with self._session.get(
+                self.uri,
+                timeout=self.timeout,
+                allow_redirects=False,
+                stream=True,
+                headers={"Accept": "application/jwk-set+json, application/json"},
+            ) as r:
                 if r.status_code != 200:
                     raise PyJWKClientConnectionError(f"HTTP status {r.status_code}")
                 body = _read_capped(r.iter_content(8192), started + self.timeout)
@@ -178,8 +183,16 @@ def _read_capped(chunks: Iterable[bytes], deadline: float) -> bytes:
 class UrlKeySource:
     """A JWK Set URL with a lifespan cache, a per-URL refresh cooldown and a bounded stale fallback."""
 
-    def __init__(self, url: str, *, timeout: float = 3.0, lifespan: float = 300.0, cooldown: float = 15.0,
-                 stale_grace: float = 3600.0, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        timeout: float = 3.0,
+        lifespan: float = 300.0,
+        cooldown: float = 15.0,
+        stale_grace: float = 3600.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.url = url
         self._client = _RequestsJwksClient(url, timeout=timeout)
         self._lifespan, self._cooldown, self._stale_grace = lifespan, cooldown, stale_grace
@@ -229,15 +242,23 @@ def _fetch_reason(exc: Exception) -> str:
 class KeySets:
     """Every key source the configured issuers may use, built once; nothing is ever built from a token."""
 
-    def __init__(self, issuers: Iterable[TrustedIssuer], *, timeout: float = 3.0, lifespan: float = 300.0,
-                 cooldown: float = 15.0, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        issuers: Iterable[TrustedIssuer],
+        *,
+        timeout: float = 3.0,
+        lifespan: float = 300.0,
+        cooldown: float = 15.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._by_url: dict[str, UrlKeySource] = {}
         self._default: dict[str, KeySource] = {}
         for issuer in issuers:
             for url in (*issuer.jku_allowed, *filter(None, [issuer.jwks_url])):
                 if url not in self._by_url:
-                    self._by_url[url] = UrlKeySource(url, timeout=timeout, lifespan=lifespan,
-                                                     cooldown=cooldown, clock=clock)
+                    self._by_url[url] = UrlKeySource(
+                        url, timeout=timeout, lifespan=lifespan, cooldown=cooldown, clock=clock
+                    )
             self._default[issuer.iss] = self._default_for(issuer)
 
     def _default_for(self, issuer: TrustedIssuer) -> KeySource:

@@ -1,0 +1,127 @@
+"""Prefetch: use what the EHR sent; fetch what is missing from the EHR's FHIR server.
+
+CDS Hooks 2.0: a key the client left out (or filled with an OperationOutcome) may be fetched by the
+service with the `fhirAuthorization` token; a key sent as null means "no data" and is not fetched again.
+What cannot be had is reported per key and per resource type, so the pipeline can answer 412 when the
+patient or the conditions are missing and skip only the rules that needed the rest.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+from urllib.parse import quote
+
+from cds_service.fhir_client import bundle_resources
+
+TOKEN = re.compile(r"\{\{\s*([A-Za-z0-9_.]+)\s*\}\}")
+
+
+class FetchOutcome(Protocol):
+    ok: bool
+    resources: list[dict[str, Any]]
+    reason: str
+
+
+class SearchClient(Protocol):
+    def search_all(self, base_url: str, queries: dict[str, str], token: str | None) -> dict[str, Any]: ...
+
+
+@dataclass
+class ResolvedResources:
+    by_type: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    fetched_keys: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+    unavailable_types: set[str] = field(default_factory=set)
+
+
+def render_template(template: str, context: dict[str, Any]) -> str:
+    """Fill `{{context.x}}` and `{{userPractitionerId}}`-style tokens, URL-encoded; unknown tokens raise."""
+
+    def value(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name.startswith("context."):
+            found = context.get(name.removeprefix("context."))
+        elif name in ("userPractitionerId", "userPatientId", "userRelatedPersonId"):
+            user = str(context.get("userId", ""))
+            found = user.split("/", 1)[1] if "/" in user else None
+        else:
+            raise ValueError(f"unknown prefetch token {name}")
+        if not isinstance(found, str):
+            raise ValueError(f"prefetch token {name} has no value in this context")
+        return quote(found, safe="")
+
+    return TOKEN.sub(value, template)
+
+
+def template_type(template: str) -> str:
+    return re.split(r"[?/]", template, maxsplit=1)[0]
+
+
+def resolve(templates: dict[str, str], body: dict[str, Any], client: SearchClient) -> ResolvedResources:
+    resolved = ResolvedResources()
+    prefetch = body.get("prefetch") or {}
+    to_fetch: dict[str, str] = {}
+    for key, template in templates.items():
+        if key in prefetch and not _is_outcome(prefetch[key]):
+            _add(resolved, _resources_of(prefetch[key]))
+        else:
+            to_fetch[key] = template
+    if to_fetch:
+        _fetch(resolved, templates, to_fetch, body, client)
+    return resolved
+
+
+def _fetch(
+    resolved: ResolvedResources,
+    templates: dict[str, str],
+    to_fetch: dict[str, str],
+    body: dict[str, Any],
+    client: SearchClient,
+) -> None:
+    server = body.get("fhirServer")
+    if not isinstance(server, str):
+        for key in to_fetch:
+            _fail(resolved, templates, key, "not in prefetch and no fhirServer")
+        return
+    token = (body.get("fhirAuthorization") or {}).get("access_token")
+    queries = {
+        key: render_template(template, body.get("context") or {}) for key, template in to_fetch.items()
+    }
+    for key, outcome in client.search_all(server, queries, token).items():
+        if outcome.ok:
+            resolved.fetched_keys.append(key)
+            _add(resolved, outcome.resources)
+        else:
+            _fail(resolved, templates, key, outcome.reason)
+
+
+def _fail(resolved: ResolvedResources, templates: dict[str, str], key: str, reason: str) -> None:
+    resolved.failed[key] = reason
+    resolved.unavailable_types.add(template_type(templates[key]))
+
+
+def _is_outcome(value: Any) -> bool:
+    return isinstance(value, dict) and value.get("resourceType") == "OperationOutcome"
+
+
+def _resources_of(value: Any) -> list[dict[str, Any]]:
+    if not isinstance(value, dict):
+        return []
+    if value.get("resourceType") == "Bundle":
+        return bundle_resources(value)
+    return [value]
+
+
+def _add(resolved: ResolvedResources, resources: list[dict[str, Any]]) -> None:
+    seen = {(r.get("resourceType"), r.get("id")) for items in resolved.by_type.values() for r in items}
+    for resource in resources:
+        resource_type = resource.get("resourceType")
+        if not isinstance(resource_type, str) or resource_type == "OperationOutcome":
+            continue
+        key = (resource_type, resource.get("id"))
+        if key[1] is not None and key in seen:
+            continue
+        seen.add(key)
+        resolved.by_type.setdefault(resource_type, []).append(resource)
