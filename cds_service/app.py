@@ -58,7 +58,11 @@ def _register_error_handlers(app: Flask) -> None:
     def http_error(exc: HTTPException) -> Response:
         status = exc.code or 500
         codes = {404: "not-found", 405: "method-not-allowed", 413: "payload-too-large"}
-        return json_response({"error": codes.get(status, "http-error"), "message": exc.name}, status)
+        response = json_response({"error": codes.get(status, "http-error"), "message": exc.name}, status)
+        for name, value in exc.get_headers():  # e.g. the Allow header RFC 9110 requires on a 405
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> Response:

@@ -13,7 +13,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 import orjson
 import requests
@@ -21,6 +21,9 @@ import requests
 from cds_service.errors import ConfigurationError, FhirAccessRefused
 
 log = logging.getLogger(__name__)
+# urllib3 logs each request line at DEBUG, and the path and query carry the patient id: keep it at INFO
+# whatever BONEMET_LOG_LEVEL says (logs must never contain identifiers).
+logging.getLogger("urllib3.connectionpool").setLevel(logging.INFO)
 _POOL = ThreadPoolExecutor(max_workers=12, thread_name_prefix="fhir")
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -34,6 +37,18 @@ class FetchResult:
 
 class FetchFailed(Exception):
     """One query could not be answered; the message is safe to log (no token, no patient data)."""
+
+
+def safe_reason(exc: BaseException) -> str:
+    """A reason fit for logs and 412 messages. requests' own messages quote the URL, whose path and
+    query carry the patient id, so they are replaced by the kind of failure."""
+    if isinstance(exc, FetchFailed):
+        return str(exc)
+    if isinstance(exc, requests.Timeout):
+        return "the FHIR server timed out"
+    if isinstance(exc, requests.ConnectionError):
+        return "could not connect to the FHIR server"
+    return f"FHIR read failed ({type(exc).__name__})"
 
 
 def origin_of(url: str) -> str:
@@ -97,8 +112,8 @@ class FhirClient:
             if not future.done():
                 future.cancel()
                 results[key] = FetchResult(False, reason="deadline exceeded")
-            elif future.exception() is not None:
-                results[key] = FetchResult(False, reason=str(future.exception())[:200])
+            elif (error := future.exception()) is not None:
+                results[key] = FetchResult(False, reason=safe_reason(error))
             else:
                 results[key] = future.result()
             if not results[key].ok:
@@ -106,19 +121,26 @@ class FhirClient:
         return results
 
     def _query(self, origin: str, url: str, token: str | None, deadline: float) -> FetchResult:
+        """Read one query, following `next` links on the same origin up to `max_pages` pages.
+
+        A result cut short by the page cap is a failure, not a partial success: rules deciding on the
+        first pages only could miss the newest result (searches are not sorted) and stay silent.
+        """
+        expected_type = _searched_type(url)
         resources: list[dict[str, Any]] = []
         for _page in range(self.max_pages):
             body = self._get(url, token, deadline)
             if body.get("resourceType") != "Bundle":
                 return _single(body, url)
-            resources += bundle_resources(body)
+            resources += _matches(body, expected_type)
             next_url = _next_link(body)
             if next_url is None:
                 return FetchResult(True, resources)
-            if _same_origin(next_url, origin) is False:
+            next_url = urljoin(url, next_url)
+            if not _same_origin(next_url, origin):
                 raise FetchFailed("next link points to another server; not followed")
             url = next_url
-        return FetchResult(True, resources, reason=f"stopped after {self.max_pages} pages")
+        raise FetchFailed(f"more than {self.max_pages} pages (BONEMET_FHIR_MAX_PAGES); result incomplete")
 
     def _get(self, url: str, token: str | None, deadline: float, retried: bool = False) -> dict[str, Any]:
         headers = {"Accept": "application/fhir+json"}
@@ -132,6 +154,8 @@ class FhirClient:
         ) as response:
             if response.status_code == 429 and not retried:
                 return self._retry_after(response, url, token, deadline)
+            if response.is_redirect:
+                raise FetchFailed(f"HTTP {response.status_code} redirect; redirects are not followed")
             if response.status_code != 200:
                 raise FetchFailed(f"HTTP {response.status_code}")
             raw = self._read(response, deadline)
@@ -156,8 +180,13 @@ class FhirClient:
         return self._get(url, token, deadline, retried=True)
 
     def _read(self, response: requests.Response, deadline: float) -> bytes:
+        """The body, checking the size cap and the deadline after every chunk. `read1` returns what has
+        arrived instead of waiting for a full chunk, so a trickling server cannot hold this thread long."""
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            raise FetchFailed("response larger than the size limit")
         chunks, size = [], 0
-        for chunk in response.iter_content(chunk_size=65536):
+        while chunk := response.raw.read1(65536, decode_content=True):
             size += len(chunk)
             if size > self.max_bytes:
                 raise FetchFailed("response larger than the size limit")
@@ -167,11 +196,31 @@ class FhirClient:
         return b"".join(chunks)
 
 
+def _searched_type(url: str) -> str:
+    """`.../Observation?patient=x` -> `Observation` (the last path segment of a type-level search)."""
+    return urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1]
+
+
+def _matches(bundle: dict[str, Any], expected_type: str) -> list[dict[str, Any]]:
+    """A searchset's resources. Another type among them means the server answered some other query;
+    nothing from that answer can be trusted, so the whole query fails (OperationOutcome entries, which
+    servers add as warnings, are skipped)."""
+    resources = [r for r in bundle_resources(bundle) if r.get("resourceType") != "OperationOutcome"]
+    wrong = {str(r.get("resourceType"))[:40] for r in resources if r.get("resourceType") != expected_type}
+    if wrong:
+        raise FetchFailed(f"{expected_type[:40]} search answered with {', '.join(sorted(wrong))} resources")
+    return resources
+
+
 def _single(body: dict[str, Any], url: str) -> FetchResult:
+    """The answer to a read (`Patient/123`) must be that resource: another type, or another id (another
+    patient's record), fails the read instead of being passed on as if it were the one asked for."""
     expected = urlsplit(url).path.rstrip("/").split("/")[-2:]
-    if len(expected) == 2 and body.get("resourceType") == expected[0]:
-        return FetchResult(True, [body])
-    raise FetchFailed(f"unexpected resource type {str(body.get('resourceType'))[:40]}")
+    if len(expected) != 2 or body.get("resourceType") != expected[0]:
+        raise FetchFailed(f"unexpected resource type {str(body.get('resourceType'))[:40]}")
+    if body.get("id") != unquote(expected[1]):
+        raise FetchFailed(f"read of a {expected[0]} answered with another {expected[0]}")
+    return FetchResult(True, [body])
 
 
 def bundle_resources(bundle: dict[str, Any]) -> list[dict[str, Any]]:

@@ -13,7 +13,7 @@ import re
 import traceback
 
 _TOKEN_PATTERNS = (
-    re.compile(r"(?i)bearer\s+[A-Za-z0-9\-._~+/]+=*"),
+    re.compile(r"(?i)bearer\s+(?!token\b)[A-Za-z0-9\-._~+/]+=*"),  # not the words "bearer token"
     re.compile(r"eyJ[A-Za-z0-9_\-]{5,}\.[A-Za-z0-9_\-]{5,}\.[A-Za-z0-9_\-]*"),
 )
 

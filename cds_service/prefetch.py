@@ -8,12 +8,16 @@ patient or the conditions are missing and skip only the rules that needed the re
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import quote
 
 from cds_service.fhir_client import bundle_resources
+from fhir_mappings.fhir_values import subject_reference
+
+log = logging.getLogger(__name__)
 
 TOKEN = re.compile(r"\{\{\s*([A-Za-z0-9_.]+)\s*\}\}")
 
@@ -89,12 +93,29 @@ def _fetch(
     queries = {
         key: render_template(template, body.get("context") or {}) for key, template in to_fetch.items()
     }
+    patient_id = str((body.get("context") or {}).get("patientId", ""))
     for key, outcome in client.search_all(server, queries, token).items():
         if outcome.ok:
             resolved.fetched_keys.append(key)
+            _warn_foreign(key, outcome.resources, patient_id)
             _add(resolved, outcome.resources)
         else:
             _fail(resolved, templates, key, outcome.reason)
+
+
+def _warn_foreign(key: str, resources: list[dict[str, Any]], patient_id: str) -> None:
+    """A FHIR server answering with another patient's data is a serious fault worth an operator's
+    attention. The facts builder drops those resources and reports them on a card; this logs the count
+    (never the identifiers)."""
+    expected = f"Patient/{patient_id}"
+    foreign = sum(
+        1
+        for r in resources
+        if (r.get("resourceType") == "Patient" and r.get("id") != patient_id)
+        or ((ref := subject_reference(r)) is not None and not ref.endswith(expected))
+    )
+    if foreign:
+        log.warning("FHIR server returned %d resources of another patient for prefetch key %s", foreign, key)
 
 
 def _fail(resolved: ResolvedResources, templates: dict[str, str], key: str, reason: str) -> None:

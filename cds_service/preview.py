@@ -1,17 +1,35 @@
 """The page at `/`: what a person opening the service's URL in a browser sees.
 
-For now a status page (version, auth mode, database kind, services and their discovery URL). Text is
-escaped; the page loads no scripts.
+A status block (version, auth mode, database kind, services, discovery URL), then one button per demo
+patient. A button is a plain link to `GET /preview/patient-view/{patientId}`: the server builds the
+patient-view request from that demo patient's bundle (as prefetch), runs it through `evaluate_hook_call`
+exactly as the HTTP route does, and renders the cards as an EHR would. Server-side rendering keeps the
+page free of scripts, so the Content-Security-Policy can forbid them outright.
+
+The endpoint only ever evaluates the built-in synthetic patients (it takes no patient data as input),
+and its cards are not recorded: previews must not pollute feedback analytics. Card Markdown is rendered
+by markdown-it-py in CommonMark mode with raw HTML disabled, so a card cannot inject markup.
 """
 
 from __future__ import annotations
 
-from html import escape
 from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, abort, current_app, render_template, request
+from markdown_it import MarkdownIt
 
-preview_bp = Blueprint("preview", __name__)
+from cds_service.demo_catalog import DemoIndex, date_shift, load_bundle, load_index, patient_view_request
+from cds_service.pipeline import evaluate_hook_call
+
+preview_bp = Blueprint("preview", __name__, template_folder="templates")
+PATIENT_VIEW_SERVICE = "bonemet-patient-view"
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'none'; "
+    "frame-ancestors 'none'; base-uri 'none'"
+)
+_markdown = MarkdownIt("commonmark", {"html": False}).enable("table")
 
 
 def _version() -> str:
@@ -21,27 +39,56 @@ def _version() -> str:
         return "development"
 
 
+def render_markdown(text: str) -> str:
+    """Card Markdown to HTML: raw HTML is escaped, javascript:/data: links are refused by markdown-it."""
+    return _markdown.render(text)
+
+
+def safe_url(url: Any) -> str | None:
+    """Only http(s) links are shown as links; anything else (javascript:, data:) is dropped."""
+    if isinstance(url, str) and urlsplit(url).scheme in ("http", "https"):
+        return url
+    return None
+
+
+def _page(
+    index: DemoIndex, selected: str | None = None, cards: list[dict[str, Any]] | None = None
+) -> Response:
+    rt = current_app.extensions["bonemet"]
+    html = render_template(
+        "preview.html",
+        version=_version(),
+        auth_mode=rt.settings.auth_mode,
+        database=rt.settings.database_url.split(":", 1)[0],
+        discovery=request.host_url.rstrip("/") + "/cds-services",
+        services=list(rt.services.values()),
+        patients=index.patients,
+        selected=index.patient(selected) if selected else None,
+        cards=cards,
+        render_markdown=render_markdown,
+        safe_url=safe_url,
+    )
+    response = Response(html, mimetype="text/html")
+    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @preview_bp.get("/")
 def status_page() -> Response:
+    return _page(load_index())
+
+
+@preview_bp.get("/preview/patient-view/<patient_id>")
+def preview_patient_view(patient_id: str) -> Response:
+    index = load_index()
+    try:
+        patient = index.patient(patient_id)
+    except KeyError:
+        abort(404)
     rt = current_app.extensions["bonemet"]
-    rows = "".join(
-        f"<tr><td><code>{escape(s.id)}</code></td><td>{escape(s.hook)}</td><td>{escape(s.title)}</td></tr>"
-        for s in rt.services.values()
-    )
-    database = rt.settings.database_url.split(":", 1)[0]
-    discovery = escape(request.host_url.rstrip("/") + "/cds-services")
-    html = f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>bonemet-cds</title>
-<style>body{{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}}
-table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:.3rem .6rem;text-align:left}}</style>
-</head><body>
-<h1>bonemet-cds</h1>
-<p>CDS Hooks 2.0 service: bone metastasis in lung cancer (2022 Chinese expert consensus).</p>
-<ul><li>Status: ok</li><li>Version: {escape(_version())}</li>
-<li>Authentication: {escape(rt.settings.auth_mode)}</li><li>Database: {escape(database)}</li>
-<li>Discovery: <a href="/cds-services">{discovery}</a></li></ul>
-<h2>Services</h2><table><tr><th>id</th><th>hook</th><th>title</th></tr>{rows}</table>
-</body></html>"""
-    response = Response(html, mimetype="text/html")
-    response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
-    return response
+    service = rt.services[PATIENT_VIEW_SERVICE]
+    bundle = load_bundle(patient.path, date_shift(index.reference_date))
+    body = patient_view_request(bundle, patient.id, service.prefetch(rt.prefetch_templates))
+    return _page(index, patient.id, evaluate_hook_call(rt, service, body))

@@ -6,15 +6,28 @@ DiagnosticReport) and reject R5-only fields, so they are the strict, well-kept c
 `fhir.resources.<name>`, would reject valid R4). Validating costs ~0.1 ms per resource, so the builders
 validate only what a rule decides on (the newest result per analyte, the matched conditions and orders),
 never a whole chart.
+
+Verdicts are remembered by a digest of the resource's JSON: CDS clients call again and again for the same
+chart (patient-view on every opening, order-select on every change of the order being composed), and a
+validation's result depends on nothing but the resource's content. Only the digest and the verdict are
+kept (no patient data), in a bounded LRU; `forget_verdicts()` empties it (the benchmark's first-sight runs).
 """
 
 from __future__ import annotations
 
+import hashlib
 import importlib
+import threading
+from collections import OrderedDict
 from functools import cache
 from typing import Any
 
+import orjson
 from pydantic import ValidationError
+
+MAX_VERDICTS = 20_000  # ~2 MB of digests and short reasons; a heavy chart validates a few dozen resources
+_verdicts: OrderedDict[bytes, str | None] = OrderedDict()
+_verdicts_lock = threading.Lock()  # gthread workers validate from several threads
 
 _MODULES = {
     "Patient": "patient",
@@ -40,6 +53,35 @@ def invalid_reason(resource: dict[str, Any]) -> str | None:
     resource_type = resource.get("resourceType")
     if resource_type not in _MODULES:
         return f"unexpected resource type {str(resource_type)[:40]}"
+    key = _digest(resource)
+    if key is not None:
+        with _verdicts_lock:
+            if key in _verdicts:
+                _verdicts.move_to_end(key)
+                return _verdicts[key]
+    verdict = _validate(resource_type, resource)
+    if key is not None:
+        with _verdicts_lock:
+            _verdicts[key] = verdict
+            if len(_verdicts) > MAX_VERDICTS:
+                _verdicts.popitem(last=False)
+    return verdict
+
+
+def forget_verdicts() -> None:
+    with _verdicts_lock:
+        _verdicts.clear()
+
+
+def _digest(resource: dict[str, Any]) -> bytes | None:
+    """A digest of the resource's JSON, or None for content orjson cannot encode (then no caching)."""
+    try:
+        return hashlib.blake2b(orjson.dumps(resource), digest_size=16).digest()
+    except (orjson.JSONEncodeError, TypeError):
+        return None
+
+
+def _validate(resource_type: str, resource: dict[str, Any]) -> str | None:
     try:
         _model(resource_type).model_validate(resource)
     except ValidationError as exc:

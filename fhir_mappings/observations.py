@@ -9,6 +9,7 @@ reason, shown on a card, never silently dropped and never guessed.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from fhir_mappings.codesets import Codesets
@@ -17,6 +18,7 @@ from fhir_mappings.fhir_values import as_dict, as_list, codings, first_date, ref
 from fhir_mappings.model_check import invalid_reason
 from fhir_mappings.units import UnitError, canonical_unit, convert_between, to_canonical
 
+Grouped = tuple[datetime, dict[str, Any], list[tuple[str, str]]]  # (effective, Observation, its codings)
 USABLE_STATUSES = frozenset({"final", "amended", "corrected"})
 MAX_HISTORY = 50
 FUTURE_TOLERANCE = timedelta(days=1)
@@ -25,7 +27,7 @@ FUTURE_TOLERANCE = timedelta(days=1)
 def build_observations(
     observations: list[dict[str, Any]], codesets: Codesets, now: datetime
 ) -> tuple[dict[str, tuple[LabResult, ...]], dict[str, tuple[CodedResult, ...]], list[UnusableResult]]:
-    grouped: dict[str, list[tuple[datetime, dict[str, Any]]]] = {}
+    grouped: dict[str, list[Grouped]] = {}
     coded: dict[str, list[CodedResult]] = {}
     issues: list[UnusableResult] = []
     for obs in observations:
@@ -43,7 +45,7 @@ def build_observations(
             issues.append(UnusableResult(name, reason, reference_of(obs), ""))
             continue
         if analyte:
-            grouped.setdefault(analyte, []).append((when, obs))
+            grouped.setdefault(analyte, []).append((when, obs, pairs))
         elif coded_analyte:
             _add_coded(coded, coded_analyte, obs, when, codesets, issues)
     labs = {a: _lab_history(a, items, codesets, issues) for a, items in grouped.items()}
@@ -56,14 +58,20 @@ def build_observations(
 
 def _lab_history(
     analyte: str,
-    items: list[tuple[datetime, dict[str, Any]]],
+    items: list[Grouped],
     codesets: Codesets,
     issues: list[UnusableResult],
 ) -> tuple[LabResult, ...]:
+    """Up to MAX_HISTORY results, newest first; only the newest usable one is fully validated.
+
+    A heavy chart sends hundreds of results per analyte, so the per-result work stays small: codings
+    come from the grouping pass and the reference-range conversion is memoised (ranges repeat).
+    """
     items.sort(key=lambda item: item[0], reverse=True)
     results: list[LabResult] = []
-    for when, obs in items[:MAX_HISTORY]:
-        result = _lab_result(analyte, obs, when, codesets, issues, validate=not results)
+    unit = canonical_unit(analyte)
+    for when, obs, pairs in items[:MAX_HISTORY]:
+        result = _lab_result(analyte, unit, obs, pairs, when, codesets, issues, validate=not results)
         if result is not None:
             results.append(result)
     return tuple(results)
@@ -71,7 +79,9 @@ def _lab_history(
 
 def _lab_result(
     analyte: str,
+    canonical_unit_of_analyte: str,
     obs: dict[str, Any],
+    pairs: list[tuple[str, str]],
     when: datetime,
     codesets: Codesets,
     issues: list[UnusableResult],
@@ -91,16 +101,15 @@ def _lab_result(
         issues.append(UnusableResult(analyte, str(exc), reference, shown))
         return None
     low, high = _range(analyte, obs)
-    code = "|".join(codings(obs.get("code"))[0])
     return LabResult(
         analyte,
         canonical,
-        canonical_unit(analyte),
+        canonical_unit_of_analyte,
         float(value),
-        unit or canonical_unit(analyte),
+        unit or canonical_unit_of_analyte,
         when,
         reference,
-        code,
+        "|".join(pairs[0]),
         low,
         high,
     )
@@ -136,8 +145,14 @@ def _limit(analyte: str, quantity: Any) -> float | None:
     unit = quantity.get("code") if isinstance(quantity.get("code"), str) else quantity.get("unit")
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
+    return _canonical_limit(analyte, float(value), text(unit, 60))
+
+
+@lru_cache(maxsize=4096)
+def _canonical_limit(analyte: str, value: float, unit: str) -> float | None:
+    """A reference limit in the canonical unit; memoised because a lab sends the same range every time."""
     try:
-        return convert_between(analyte, float(value), text(unit, 60), canonical_unit(analyte))
+        return convert_between(analyte, value, unit, canonical_unit(analyte))
     except UnitError:
         return None
 

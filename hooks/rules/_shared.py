@@ -7,8 +7,16 @@ Each function reads `ClinicalFacts` only. The catalog's terms (RULES.md section 
 from __future__ import annotations
 
 from datetime import date
+from typing import NamedTuple
 
-from fhir_mappings.facts import ClinicalFacts, ConditionFact, Evidence, LabResult, MedicationFact
+from fhir_mappings.facts import (
+    ClinicalFacts,
+    ConditionFact,
+    Evidence,
+    ImagingFact,
+    LabResult,
+    MedicationFact,
+)
 
 PATIENT_VIEW = "patient-view"
 
@@ -164,6 +172,26 @@ def earliest_start(meds: tuple[MedicationFact, ...]) -> date | None:
     return min(days, default=None)
 
 
+def is_same_bma_regimen(first: MedicationFact, second: MedicationFact) -> bool:
+    """Same agent and, for denosumab, the same product when both are known (Prolia and Xgeva differ).
+
+    An unknown product is not taken as a difference: a denosumab order without a product code or a
+    readable dose cannot be shown to be the other regimen.
+    """
+    if first.agent != second.agent:
+        return False
+    return first.product is None or second.product is None or first.product == second.product
+
+
+def drafts_duplicating_active(facts: ClinicalFacts) -> tuple[MedicationFact, ...]:
+    """Drafted BMAs of another agent or product than a BMA already active (BMA-DUPLICATION's first case).
+
+    A draft of the same agent and product as the active order is read as a renewal, not a duplicate.
+    """
+    active = active_bmas(facts)
+    return tuple(d for d in drafted_bmas(facts) if any(not is_same_bma_regimen(d, a) for a in active))
+
+
 def crcl_missing(facts: ClinicalFacts) -> tuple[str, ...]:
     """What Cockcroft-Gault lacked; never empty when CrCl has no value, so a card can always say why."""
     if facts.crcl is not None and facts.crcl.value_ml_min is not None:
@@ -190,3 +218,73 @@ def calcium_basis_label(basis: str, albumin_pairing_days: float) -> str:
 def fmt_number(value: float | None) -> str:
     """A number as a clinician writes it: 3.5, 4, 0.25 (no trailing zeros)."""
     return _fmt(value)
+
+
+# Helpers for the referral rules (RADIOTHERAPY-REFERRAL, MDT-REFERRAL).
+
+SRE_CONDITIONS = {
+    "pathological_fracture": "pathological fracture",
+    "spinal_cord_compression": "spinal cord compression",
+}
+SRE_EVENTS = {"radiotherapy": "radiotherapy", "bone_surgery": "surgery to bone"}
+PERFORMED_EVENT_TYPES = frozenset({"Procedure", "Encounter"})
+"""A radiotherapy course or a bone operation counts as an SRE once performed; a ServiceRequest is an order."""
+
+ESCC_SCALE = ("0", "1a", "1b", "1c", "2", "3")
+"""The epidural spinal cord compression (Bilsky) scale of consensus Fig. 3, lowest to highest: the same grades
+as `escc_grades` in fhir_mappings/data/codesets.yaml, the only values the mapping accepts."""
+
+
+class SkeletalEvent(NamedTuple):
+    """One skeletal-related event: its catalog name and the datum that shows it."""
+
+    name: str
+    evidence: Evidence
+
+
+def skeletal_related_events(facts: ClinicalFacts) -> tuple[SkeletalEvent, ...]:
+    """Catalog SRE: pathological fracture or spinal cord compression (confirmed Conditions), radiotherapy or
+    surgery to bone (performed: a Procedure or Encounter, not a ServiceRequest)."""
+    conditions = [
+        SkeletalEvent(name, condition_evidence(f"Skeletal-related event: {name}", c))
+        for category, name in SRE_CONDITIONS.items()
+        for c in facts.conditions_in(category, "confirmed")
+    ]
+    events = [
+        SkeletalEvent(name, Evidence(f"Skeletal-related event: {name}", e.status, e.day, e.reference))
+        for kind, name in SRE_EVENTS.items()
+        for e in facts.events_of(kind)
+        if e.resource_type in PERFORMED_EVENT_TYPES
+    ]
+    return (*conditions, *events)
+
+
+def escc_at_least(grade: str, minimum: str) -> bool:
+    """Whether an ESCC grade is `minimum` or higher on the Fig. 3 scale; a grade not on the scale is not."""
+    return grade in ESCC_SCALE and ESCC_SCALE.index(grade) >= ESCC_SCALE.index(minimum)
+
+
+# Helpers for the bone-imaging rules (BONE-IMAGING-WORKUP, BASELINE-BONE-SCAN, BONE-SCAN-FOLLOWUP).
+
+WHOLE_BODY_BONE_MODALITIES = frozenset({"NM", "PT"})
+"""Catalog section 2: a bone scan is NM (ECT/SPECT); PT (PET-CT) counts as whole-body bone imaging too."""
+
+
+def whole_body_bone_scans(facts: ClinicalFacts) -> tuple[ImagingFact, ...]:
+    """Dated bone scans or PET-CTs, newest first (an undated study cannot be placed in time: left out)."""
+    scans = [i for i in facts.imaging if i.modalities & WHOLE_BODY_BONE_MODALITIES and i.day is not None]
+    return tuple(sorted(scans, key=lambda i: i.day or date.min, reverse=True))
+
+
+def imaging_evidence(label: str, study: ImagingFact) -> Evidence:
+    modalities = "/".join(sorted(study.modalities))
+    shown = f"{modalities} {study.description}".strip()
+    return Evidence(label, shown, study.day, study.reference)
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day of the month `months` later (the last day when that month is shorter)."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    last = (date(year + month // 12, month % 12 + 1, 1) - date.resolution).day
+    return date(year, month, min(day.day, last))

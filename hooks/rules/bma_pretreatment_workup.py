@@ -19,6 +19,7 @@ from typing import NamedTuple
 from fhir_mappings.facts import ClinicalFacts, Evidence, ImagingFact
 from hooks.findings import ActionSpec, Finding, SuggestionSpec
 from hooks.rule_registry import rule
+from hooks.rules._bone_imaging import bone_imaging
 from hooks.rules._shared import (
     CALCIUM_ANALYTES,
     bma_being_started,
@@ -35,7 +36,6 @@ from hooks.rules._shared import (
 from hooks.thresholds import Thresholds
 
 RULE_ID = "BMA-PRETREATMENT-WORKUP"
-BONE_IMAGING_MODALITIES = frozenset({"NM", "PT", "MR", "CT", "CR", "DX"})
 NTX_ANALYTES = ("ntx_urine", "ntx_serum")
 REASON = "Work-up before a bone-modifying drug (consensus Table 1)"
 
@@ -64,10 +64,6 @@ def is_included(facts: ClinicalFacts) -> bool:
 def missing_labs(facts: ClinicalFacts, t: Thresholds) -> tuple[LabCheck, ...]:
     window = t["lab_recency_days"]
     return tuple(c for c in LAB_CHECKS if not is_recent(facts, latest_of(facts, c.analytes), window))
-
-
-def bone_imaging(facts: ClinicalFacts) -> tuple[ImagingFact, ...]:
-    return tuple(i for i in facts.imaging if i.modalities & BONE_IMAGING_MODALITIES)
 
 
 def has_ntx(facts: ClinicalFacts) -> bool:

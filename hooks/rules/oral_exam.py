@@ -22,6 +22,8 @@ from hooks.rule_registry import rule
 from hooks.rules._shared import (
     active_bmas,
     bma_being_started,
+    condition_evidence,
+    confirmed_bone_metastases,
     days_since,
     drafted_bmas,
     fmt_number,
@@ -104,6 +106,10 @@ def _evidence(
     facts: ClinicalFacts, last: CareEvent | None, pending: tuple[CareEvent, ...]
 ) -> tuple[Evidence, ...]:
     bmas = tuple(medication_evidence(m) for m in (*active_bmas(facts), *drafted_bmas(facts)))
+    if not bmas:  # about to start in patient-view: the indication is the evidence
+        bmas = tuple(
+            condition_evidence("Confirmed bone metastasis", c) for c in confirmed_bone_metastases(facts)
+        )
     exam = (
         (Evidence("Last oral examination", last.kind.replace("_", " "), last.day, last.reference),)
         if last

@@ -127,8 +127,14 @@ def test_fhir_server_not_on_the_allow_list_is_412_and_not_contacted(client):
 
 
 def test_jwt_required_by_default_is_401_without_token(app_factory, tmp_path):
+    import json
+
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from jwt.algorithms import ECAlgorithm
+
+    key = json.loads(ECAlgorithm.to_jwk(ec.generate_private_key(ec.SECP384R1()).public_key()))
     jwks = tmp_path / "jwks.json"
-    jwks.write_text('{"keys": []}')
+    jwks.write_text(json.dumps({"keys": [{**key, "kid": "k1", "alg": "ES384", "use": "sig"}]}))
     issuers = f'[{{"iss": "https://ehr.test", "jwks_file": "{jwks}"}}]'
     client = app_factory(auth_mode="jwt", trusted_issuers=issuers).test_client()
     response = client.post("/cds-services/bonemet-patient-view", json=hook_request())

@@ -244,3 +244,185 @@ def facts(
 
 def with_hook(base: ClinicalFacts, hook: str) -> ClinicalFacts:
     return replace(base, hook=hook)
+
+
+# Raw FHIR through the real pipeline steps, for order-hook rules whose suggestions rewrite or remove the
+# clinician's drafted orders: facts are built from FHIR, the service runs its rules, and cards are
+# rendered with the shipped templates and order catalog, so every update/delete names a real draft.
+
+RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
+FHIR_PATIENT = "p1"
+
+
+def fhir_medication_request(
+    rid: str,
+    code: str,
+    text: str,
+    *,
+    dose_mg: float | None,
+    period: float,
+    period_unit: str,
+    status: str = "draft",
+    system: str = RXNORM,
+) -> dict[str, Any]:
+    """A MedicationRequest as an EHR sends it (in draftOrders when status is draft, else in the chart)."""
+    dosage: dict[str, Any] = {
+        "text": text,
+        "timing": {"repeat": {"frequency": 1, "period": period, "periodUnit": period_unit}},
+    }
+    if dose_mg is not None:
+        quantity = {"value": dose_mg, "unit": "mg", "system": "http://unitsofmeasure.org", "code": "mg"}
+        dosage["doseAndRate"] = [{"doseQuantity": quantity}]
+    return {
+        "resourceType": "MedicationRequest",
+        "id": rid,
+        "status": status,
+        "intent": "order",
+        "medicationCodeableConcept": {"coding": [{"system": system, "code": code}], "text": text},
+        "subject": {"reference": f"Patient/{FHIR_PATIENT}"},
+        "authoredOn": (NOW - timedelta(days=0 if status == "draft" else 60)).date().isoformat(),
+        "dosageInstruction": [dosage],
+    }
+
+
+def fhir_condition(rid: str, code: str, *, verification: str = "confirmed") -> dict[str, Any]:
+    return {
+        "resourceType": "Condition",
+        "id": rid,
+        "subject": {"reference": f"Patient/{FHIR_PATIENT}"},
+        "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": code}]},
+        "clinicalStatus": {
+            "coding": [
+                {"system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": "active"}
+            ]
+        },
+        "verificationStatus": {
+            "coding": [
+                {"system": "http://terminology.hl7.org/CodeSystem/condition-ver-status", "code": verification}
+            ]
+        },
+        "onsetDateTime": "2026-06-01",
+    }
+
+
+def fhir_chart(*resources: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """A patient with lung cancer (C34.90) plus the given chart resources, grouped by type."""
+    by_type: dict[str, list[dict[str, Any]]] = {
+        "Patient": [
+            {"resourceType": "Patient", "id": FHIR_PATIENT, "gender": "male", "birthDate": "1958-02-01"}
+        ],
+        "Condition": [fhir_condition("lung", "C34.90")],
+    }
+    for resource in resources:
+        by_type.setdefault(resource["resourceType"], []).append(resource)
+    return by_type
+
+
+def order_hook_cards(
+    hook: str, chart: dict[str, list[dict[str, Any]]], drafts: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The cards the order-select or order-sign service returns for this chart and these draft orders."""
+    from fhir_mappings.build_facts import build_facts
+    from fhir_mappings.codesets import load_codesets
+    from hooks.cards import load_card_templates, render_card
+    from hooks.order_select import SERVICE as ORDER_SELECT
+    from hooks.order_sign import SERVICE as ORDER_SIGN
+    from hooks.orders import load_order_catalog
+    from hooks.runner import run_rules
+
+    service = {"order-select": ORDER_SELECT, "order-sign": ORDER_SIGN}[hook]
+    bundle = {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": d} for d in drafts]}
+    built = build_facts(
+        FHIR_PATIENT,
+        chart,
+        hook=hook,
+        now=NOW,
+        draft_orders=bundle,
+        codesets=load_codesets(),
+        thresholds=THRESHOLDS,
+    )
+    selections = [f"{d['resourceType']}/{d['id']}" for d in drafts] if hook == "order-select" else None
+    templates = load_card_templates()
+    by_ref = {f"{d['resourceType']}/{d['id']}": d for d in drafts}
+    return [
+        render_card(
+            finding,
+            templates[finding.rule_id],
+            patient_id=FHIR_PATIENT,
+            draft_orders_by_ref=by_ref,
+            order_catalog=load_order_catalog(),
+        )
+        for finding in run_rules(service, built, THRESHOLDS, selections=selections)
+    ]
+
+
+def card_for(cards: list[dict[str, Any]], rule_id: str) -> dict[str, Any] | None:
+    return next((c for c in cards if c["source"]["topic"]["code"] == rule_id), None)
+
+
+def validate_action_resources(card: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every action of the card; each create/update resource is validated as FHIR R4 (fhir.resources R4B)."""
+    from fhir.resources.R4B.medicationrequest import MedicationRequest
+    from fhir.resources.R4B.servicerequest import ServiceRequest
+
+    models = {"MedicationRequest": MedicationRequest, "ServiceRequest": ServiceRequest}
+    actions = [a for s in card.get("suggestions", ()) for a in s.get("actions", ())]
+    for action in actions:
+        if "resource" in action:
+            models[action["resource"]["resourceType"]].model_validate(action["resource"])
+    return actions
+
+
+def patient_view_card(evaluate: Any, chart: dict[str, list[dict[str, Any]]]) -> dict[str, Any] | None:
+    """One patient-view rule's card for a raw FHIR chart: facts built by `build_facts`, the card rendered
+    with the shipped template and order catalog. None when the rule does not fire."""
+    from fhir_mappings.build_facts import build_facts
+    from fhir_mappings.codesets import load_codesets
+    from hooks.cards import load_card_templates, render_card
+    from hooks.orders import load_order_catalog
+
+    built = build_facts(
+        FHIR_PATIENT,
+        chart,
+        hook="patient-view",
+        now=NOW,
+        draft_orders=None,
+        codesets=load_codesets(),
+        thresholds=THRESHOLDS,
+    )
+    finding = evaluate(built, THRESHOLDS)
+    if finding is None:
+        return None
+    template = load_card_templates()[finding.rule_id]
+    catalog = load_order_catalog()
+    return render_card(
+        finding, template, patient_id=FHIR_PATIENT, draft_orders_by_ref={}, order_catalog=catalog
+    )
+
+
+def fhir_observation(
+    rid: str, system: str, code: str, value: dict[str, Any], *, days: float = 2
+) -> dict[str, Any]:
+    """A final Observation; `value` is its value[x] (e.g. {"valueInteger": 6})."""
+    return {
+        "resourceType": "Observation",
+        "id": rid,
+        "status": "final",
+        "code": {"coding": [{"system": system, "code": code}]},
+        "subject": {"reference": f"Patient/{FHIR_PATIENT}"},
+        "effectiveDateTime": (NOW - timedelta(days=days)).isoformat(),
+        **value,
+    }
+
+
+def fhir_service_request(rid: str, code: str, *, status: str = "active", days: float = 5) -> dict[str, Any]:
+    """A ServiceRequest coded with one of the project's order codes."""
+    return {
+        "resourceType": "ServiceRequest",
+        "id": rid,
+        "status": status,
+        "intent": "order",
+        "code": {"coding": [{"system": "https://bonemet-cds.org/fhir/CodeSystem/order", "code": code}]},
+        "subject": {"reference": f"Patient/{FHIR_PATIENT}"},
+        "authoredOn": (NOW - timedelta(days=days)).date().isoformat(),
+    }

@@ -229,3 +229,58 @@ def test_template_fits_every_variant():
         za_renal_dosing(on_za(crcl(None, ("body weight within 90 days", "sex")))[1], THRESHOLDS),
     ]
     assert_template_fits(RULE, findings)
+
+
+def _fhir_observation(rid: str, loinc: str, value: float, unit: str) -> dict:
+    return {
+        "resourceType": "Observation",
+        "id": rid,
+        "status": "final",
+        "subject": {"reference": "Patient/p1"},
+        "code": {"coding": [{"system": "http://loinc.org", "code": loinc}]},
+        "effectiveDateTime": "2026-11-20",
+        "valueQuantity": {"value": value, "unit": unit, "system": "http://unitsofmeasure.org", "code": unit},
+    }
+
+
+def _za_order_cards(hook: str, creatinine_mg_dl: float) -> list[dict]:
+    """A 68-year-old man of 70 kg with bone metastasis; zoledronic acid 4 mg every 4 weeks drafted (FHIR)."""
+    from tests.rules.factories import fhir_chart, fhir_condition, fhir_medication_request, order_hook_cards
+
+    chart = fhir_chart(
+        fhir_condition("bm", "C79.51"),
+        _fhir_observation("wt", "29463-7", 70, "kg"),
+        _fhir_observation("cr", "2160-0", creatinine_mg_dl, "mg/dL"),
+    )
+    draft = fhir_medication_request(
+        "za1", "77655", "Zoledronic acid 4 mg", dose_mg=4, period=4, period_unit="wk"
+    )
+    return order_hook_cards(hook, chart, [draft])
+
+
+@pytest.mark.parametrize("hook", ["order-select", "order-sign"])
+def test_order_hook_update_is_valid_fhir_at_the_label_dose(hook):
+    """CrCl 43.75 mL/min (creatinine 1.6 mg/dL): the drafted 4 mg becomes a valid 3.3 mg MedicationRequest."""
+    from tests.rules.factories import card_for, validate_action_resources
+
+    card = card_for(_za_order_cards(hook, 1.6), RULE)
+    assert card is not None and card["indicator"] == "warning"
+    (action,) = validate_action_resources(card)
+    assert action["type"] == "update" and action["resource"]["id"] == "za1"
+    assert action["resource"]["medicationCodeableConcept"]["coding"][0]["code"] == "77655"
+    assert action["resource"]["dosageInstruction"][0]["doseAndRate"][0]["doseQuantity"]["value"] == 3.3
+
+
+@pytest.mark.parametrize("hook", ["order-select", "order-sign"])
+def test_order_hook_below_30_deletes_the_draft_and_creates_valid_denosumab(hook):
+    """CrCl 28 mL/min (creatinine 2.5 mg/dL): delete MedicationRequest/za1, create denosumab 120 mg q4w."""
+    from tests.rules.factories import card_for, validate_action_resources
+
+    card = card_for(_za_order_cards(hook, 2.5), RULE)
+    assert card is not None and card["indicator"] == "critical"
+    delete, create = validate_action_resources(card)
+    assert (delete["type"], delete["resourceId"]) == ("delete", "MedicationRequest/za1")
+    assert create["type"] == "create" and create["resource"]["status"] == "draft"
+    assert create["resource"]["medicationCodeableConcept"]["coding"][0]["code"] == "993449"
+    assert create["resource"]["subject"] == {"reference": "Patient/p1"}
+    assert create["resource"]["dosageInstruction"][0]["doseAndRate"][0]["doseQuantity"]["value"] == 120

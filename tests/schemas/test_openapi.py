@@ -96,6 +96,7 @@ def test_every_documented_endpoint_and_status_is_there(document: dict[str, Any])
         "/cds-services/{id}/feedback",
         "/healthz",
         "/",
+        "/preview/patient-view/{patientId}",
     }
     assert {"400", "401", "404", "412", "413", "415", "500"} <= set(
         paths["/cds-services/{id}"]["post"]["responses"]

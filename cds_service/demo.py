@@ -1,0 +1,110 @@
+"""`python -m cds_service.demo` (what `make run` starts): a local FHIR server with the demo patients and
+the service beside it, ready for the CDS Hooks sandbox.
+
+Everything stays on 127.0.0.1. Authentication is OFF (BONEMET_AUTH=off), so the sandbox can call without
+a JWT: this is for synthetic patients on a tester's machine only, and the service says so loudly at start.
+Ctrl-C stops the service and then the FHIR server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from werkzeug.serving import make_server
+
+from cds_service.app import create_app
+from cds_service.cli_tools import CommandError, post_transaction
+from cds_service.demo_catalog import demo_bundles
+from cds_service.errors import ConfigurationError
+from cds_service.local_fhir_server import LocalFhirServer, LocalFhirServerError
+from cds_service.settings import Settings
+
+VAR_DIR = Path(__file__).resolve().parent.parent / "var"
+BANNER_RULE = "=" * 78
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        with LocalFhirServer(port=args.fhir_port) as fhir_url:
+            _serve(args, fhir_url)
+    except KeyboardInterrupt:
+        # Ctrl-C reaches both processes; leaving the `with` block has stopped the FHIR server.
+        print("\nstopped the service and the FHIR server", file=sys.stderr)
+    except (LocalFhirServerError, CommandError, ConfigurationError, OSError) as exc:
+        print(f"bonemet-cds demo: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _serve(args: argparse.Namespace, fhir_url: str) -> None:
+    """Load the patients, build the app with the demo settings, print the banner, serve until Ctrl-C."""
+    loaded = _load_patients(fhir_url)
+    app = create_app(demo_settings(fhir_url))
+    server = make_server(args.host, args.port, app, threaded=True)
+    try:
+        print(banner(f"http://{args.host}:{server.server_port}", fhir_url, loaded), flush=True)
+        server.serve_forever()  # werkzeug returns from here on Ctrl-C
+        print("\nstopping the service and the FHIR server", file=sys.stderr)
+    finally:
+        server.server_close()
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m cds_service.demo", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1", help="loopback only by design; default 127.0.0.1")
+    parser.add_argument("--port", type=int, default=8080, help="port of the service (0: any)")
+    parser.add_argument("--fhir-port", type=int, default=8081, help="port of the local FHIR server (0: any)")
+    return parser
+
+
+def _load_patients(fhir_url: str) -> list[str]:
+    loaded = []
+    for patient, bundle in demo_bundles():
+        post_transaction(fhir_url.rstrip("/"), bundle)
+        loaded.append(patient.id)
+    return loaded
+
+
+def demo_settings(fhir_url: str, environ: dict[str, str] | None = None) -> Settings:
+    """The embedded defaults of the demo: auth off, SQLite in var/, the local FHIR server allowed.
+
+    Variables the tester set explicitly win, except that the local FHIR server is always allowed.
+    """
+    env = dict(os.environ if environ is None else environ)
+    VAR_DIR.mkdir(exist_ok=True)
+    env.setdefault("BONEMET_AUTH", "off")
+    env.setdefault("BONEMET_DATABASE_URL", f"sqlite:///{VAR_DIR / 'bonemet-demo.sqlite3'}")
+    parts = urlsplit(fhir_url)
+    origin = f"{parts.scheme}://{parts.netloc}"
+    allowed = [h for h in env.get("BONEMET_FHIR_ALLOWED_HOSTS", "").split(",") if h.strip()]
+    env["BONEMET_FHIR_ALLOWED_HOSTS"] = ",".join([*allowed, origin])
+    return Settings.from_env(env)
+
+
+def banner(service_url: str, fhir_url: str, patient_ids: list[str]) -> str:
+    lines = [
+        BANNER_RULE,
+        "bonemet-cds demo is running (synthetic patients only; authentication is OFF)",
+        "",
+        f"  Preview page:        {service_url}/",
+        f"  CDS discovery URL:   {service_url}/cds-services",
+        f"  FHIR server (R4):    {fhir_url}",
+        "",
+        "  Demo patient IDs (paste one into the sandbox's patient field):",
+        *[f"    {patient_id}" for patient_id in patient_ids],
+        "",
+        "  Step by step: docs/testers.md. Expected cards: docs/demo-patients.md.",
+        "  Press Ctrl-C to stop the service and the FHIR server.",
+        BANNER_RULE,
+    ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,81 @@
+"""BASELINE-BONE-SCAN (consensus 5.1.4): "The whole-body bone scanning is recommended for the tumor staging
+in the confirmation of lung cancer. A baseline bone scan combined with regular bone monitoring (once or
+twice annually) would achieve the dynamic comparison".
+
+Inclusion: patient-view and lung cancer (the runner's gate). Exclusion: a dated bone scan (NM) or PET-CT
+(PT) on or after the day the lung cancer became known (its earliest onset or recorded date). Decision: info,
+suggest a whole-body bone scan.
+
+Decision beyond the catalog:
+- With several lung-cancer Conditions, the earliest date is the diagnosis; a scan since then counts.
+- When no lung-cancer Condition carries a date, any dated bone scan counts as the baseline; with none the
+  card fires and says the diagnosis date is missing.
+- An undated bone scan cannot be placed after the diagnosis and does not stop the card.
+- The card fires whether or not bone metastasis is confirmed: the baseline is also the comparison point
+  for later scans (5.1.4 "dynamic comparison").
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from fhir_mappings.facts import ClinicalFacts, Evidence
+from hooks.findings import ActionSpec, Finding, SuggestionSpec
+from hooks.rule_registry import rule
+from hooks.rules._shared import PATIENT_VIEW, condition_evidence, imaging_evidence, whole_body_bone_scans
+from hooks.thresholds import Thresholds
+
+RULE_ID = "BASELINE-BONE-SCAN"
+DIAGNOSIS_DATE_MISSING = "date the lung cancer was diagnosed or recorded (Condition onset or recordedDate)"
+BONE_SCAN = SuggestionSpec(
+    "Whole-body bone scan (ECT) for staging",
+    (
+        ActionSpec(
+            "create",
+            order_key="imaging_bone_scan_whole_body",
+            reason="Baseline whole-body bone scan for lung cancer staging (consensus 5.1.4)",
+        ),
+    ),
+)
+
+
+def diagnosis_day(facts: ClinicalFacts) -> date | None:
+    """When the lung cancer became known: the earliest dated lung-cancer Condition."""
+    days = [d for c in facts.conditions_in("lung_cancer") if (d := c.since) is not None]
+    return min(days, default=None)
+
+
+def is_included(facts: ClinicalFacts) -> bool:
+    return facts.hook == PATIENT_VIEW and bool(facts.conditions_in("lung_cancer"))
+
+
+def baseline_scan(facts: ClinicalFacts) -> Evidence | None:
+    """Exclusion: the newest bone scan or PET-CT on or after the diagnosis (any, when it is undated)."""
+    start = diagnosis_day(facts)
+    scans = whole_body_bone_scans(facts)
+    found = next((s for s in scans if start is None or (s.day and s.day >= start)), None)
+    return imaging_evidence("Bone scan since diagnosis", found) if found else None
+
+
+@rule(RULE_ID, consensus_section="5.1.4", needs=("ImagingStudy", "DiagnosticReport"))
+def baseline_bone_scan(facts: ClinicalFacts, t: Thresholds) -> Finding | None:
+    """BASELINE-BONE-SCAN (consensus 5.1.4): a whole-body bone scan at the diagnosis of lung cancer."""
+    if not is_included(facts) or baseline_scan(facts) is not None:
+        return None
+    start = diagnosis_day(facts)
+    older = next(iter(whole_body_bone_scans(facts)), None)
+    evidence = tuple(condition_evidence("Lung cancer", c) for c in facts.conditions_in("lung_cancer"))
+    if older is not None:
+        evidence += (imaging_evidence("Last bone scan (before the diagnosis)", older),)
+    return Finding(
+        rule_id=RULE_ID,
+        indicator="info",
+        values={
+            "diagnosis": start.isoformat() if start else "date not recorded",
+            "last_scan": older.day.isoformat() if older and older.day else "none on record",
+        },
+        evidence=evidence,
+        missing=() if start else (DIAGNOSIS_DATE_MISSING,),
+        suggestions=(BONE_SCAN,),
+        selection_behavior="any",
+    )

@@ -1,0 +1,209 @@
+"""BONE-IMAGING-WORKUP (consensus section 5, Fig. 2): "Once patients with confirmed lung cancer develop
+clinical manifestations (such as bone pain, pathological fracture, elevated alkaline phosphatase [ALP],
+continuously elevated levels of tumor biomarkers without lesion progression, spinal cord or nerve
+compression, or hypercalcemia), further imaging examinations, such as X-ray, computed tomography (CT),
+magnetic resonance imaging (MRI), etc., should be performed on the painful site, symptomatic site, and
+spinal cord compression site." Fig. 2: "PET-CT is not recommended as a routine test due to its high cost."
+
+Inclusion: patient-view, lung cancer, no confirmed bone metastasis, and a clinical feature: bone pain (a
+bone-pain Condition, or a newest pain score at or above `pain_score_threshold`), ALP above the upper limit
+(the Observation's referenceRange high, else the sex-specific default), hypercalcemia (calcium assessment
+high, or a hypercalcemia Condition), pathological fracture, spinal cord or nerve root compression
+(Conditions; nerve compression is ICD-10 G55*).
+Exclusion: bone imaging (any modality of catalog section 2) dated on or after every feature. Decision:
+warning; critical with cord compression. Suggestions: whole-body bone scan; MRI of the spine for cord
+compression; X-ray/CT of the site for bone pain or fracture. PET-CT is never suggested.
+
+Decision beyond the catalog:
+- With cord compression the spine MRI is listed first: it is the urgent test (5.1.3 MRI shows cord
+  compression); the bone scan follows. Otherwise the bone scan (ECT) comes first.
+- A feature with no date cannot be shown to precede the imaging: it keeps the card open and the card says
+  its date is missing.
+- Suspected (provisional) fracture or cord compression Conditions count as features: they are the reason
+  to image.
+- "Continuously elevated tumour markers" has no code set and does not trigger (5.3: markers other than
+  ALP are exploratory). Nerve compression is a warning feature with the site X-ray/CT; only cord
+  compression makes the card critical and adds the spine MRI.
+- No ALP result is listed as missing data when the card fires; it never fires on a missing ALP alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+from typing import NamedTuple
+
+from fhir_mappings.facts import ClinicalFacts, Evidence, ImagingFact, LabResult
+from hooks.findings import ActionSpec, Finding, SuggestionSpec
+from hooks.rule_registry import rule
+from hooks.rules._shared import (
+    PATIENT_VIEW,
+    condition_evidence,
+    fmt_number,
+    has_confirmed_bone_metastasis,
+    imaging_evidence,
+    lab_evidence,
+)
+from hooks.thresholds import Thresholds
+
+RULE_ID = "BONE-IMAGING-WORKUP"
+BONE_IMAGING_MODALITIES = frozenset({"NM", "PT", "MR", "CT", "CR", "DX"})
+ALP_DEFAULTS = {"male": "alp_upper_male_u_l", "female": "alp_upper_female_u_l"}
+SITE_FEATURES = ("bone pain", "pathological fracture", "nerve compression")
+CORD = "spinal cord compression"
+CONDITION_FEATURES = {
+    "pathological_fracture": "pathological fracture",
+    "spinal_cord_compression": CORD,
+    "nerve_compression": "nerve compression",
+}
+REASON = "Clinical feature of bone metastasis in lung cancer (consensus section 5, Fig. 2)"
+
+
+class Feature(NamedTuple):
+    """One clinical feature of bone metastasis (Fig. 2 footnote) with the datum that shows it."""
+
+    name: str
+    day: date | None
+    evidence: Evidence
+
+
+def _order(label: str, key: str) -> SuggestionSpec:
+    return SuggestionSpec(label, (ActionSpec("create", order_key=key, reason=REASON),))
+
+
+BONE_SCAN = _order("Whole-body bone scan (ECT)", "imaging_bone_scan_whole_body")
+SPINE_MRI = _order("Urgent MRI of the whole spine (cord compression)", "imaging_mri_spine")
+SITE_IMAGING = _order("X-ray or CT of the painful or symptomatic site", "imaging_xray_ct_site")
+
+
+def alp_upper_limit(facts: ClinicalFacts, alp: LabResult, t: Thresholds) -> tuple[float, str]:
+    """The Observation's referenceRange high, else the catalog default for the patient's sex."""
+    if alp.high is not None:
+        return alp.high, "reference range"
+    name = ALP_DEFAULTS.get(facts.patient.sex or "", "alp_upper_unknown_u_l")
+    return t[name], t.entry(name).source
+
+
+def alp_feature(facts: ClinicalFacts, t: Thresholds) -> Feature | None:
+    alp = facts.latest("alp")
+    if alp is None:
+        return None
+    limit, source = alp_upper_limit(facts, alp, t)
+    if alp.value <= limit:
+        return None
+    shown = replace(
+        lab_evidence("ALP above the upper limit", alp),
+        note=f"upper limit {fmt_number(limit)} U/L ({source})",
+    )
+    return Feature("elevated ALP", alp.day, shown)
+
+
+def pain_features(facts: ClinicalFacts, t: Thresholds) -> list[Feature]:
+    found = [
+        Feature("bone pain", c.since, condition_evidence("Bone pain", c))
+        for c in facts.conditions_in("bone_pain")
+    ]
+    score = facts.latest("pain_score")
+    if score is not None and score.value >= t["pain_score_threshold"]:
+        found.append(Feature("bone pain", score.day, lab_evidence("Pain score (0-10)", score)))
+    return found
+
+
+def calcium_features(facts: ClinicalFacts) -> list[Feature]:
+    found = [
+        Feature("hypercalcemia", c.since, condition_evidence("Hypercalcemia", c))
+        for c in facts.conditions_in("hypercalcemia")
+    ]
+    ca = facts.calcium
+    if ca is not None and ca.status == "high":
+        shown = f"{fmt_number(ca.value)} {ca.unit} (upper limit {fmt_number(ca.high_limit)})"
+        ref = next((e.reference for e in ca.evidence), None)
+        found.append(
+            Feature("hypercalcemia", ca.day, Evidence("Calcium above the upper limit", shown, ca.day, ref))
+        )
+    return found
+
+
+def clinical_features(facts: ClinicalFacts, t: Thresholds) -> tuple[Feature, ...]:
+    """Every feature of Fig. 2's footnote the chart shows."""
+    conditions = [
+        Feature(name, c.since, condition_evidence(name.capitalize(), c))
+        for category, name in CONDITION_FEATURES.items()
+        for c in facts.conditions_in(category)
+    ]
+    alp = alp_feature(facts, t)
+    return (*pain_features(facts, t), *([alp] if alp else []), *calcium_features(facts), *conditions)
+
+
+def newest_bone_imaging(facts: ClinicalFacts) -> ImagingFact | None:
+    dated = [i for i in facts.imaging if i.modalities & BONE_IMAGING_MODALITIES and i.day is not None]
+    return max(dated, key=lambda i: i.day or date.min, default=None)
+
+
+def open_features(facts: ClinicalFacts, t: Thresholds) -> tuple[Feature, ...]:
+    """Features with no bone imaging on or after them (undated ones stay open)."""
+    last = newest_bone_imaging(facts)
+    last_day = last.day if last else None
+    return tuple(
+        f for f in clinical_features(facts, t) if f.day is None or last_day is None or f.day > last_day
+    )
+
+
+def is_included(facts: ClinicalFacts) -> bool:
+    return facts.hook == PATIENT_VIEW and not has_confirmed_bone_metastasis(facts)
+
+
+def suggestions_for(names: set[str]) -> tuple[SuggestionSpec, ...]:
+    site = (SITE_IMAGING,) if names & set(SITE_FEATURES) else ()
+    if CORD in names:
+        return (SPINE_MRI, BONE_SCAN, *site)
+    return (BONE_SCAN, *site)
+
+
+@rule(
+    RULE_ID,
+    consensus_section="5, Fig. 2",
+    needs=("Observation", "ImagingStudy", "DiagnosticReport"),
+)
+def bone_imaging_workup(facts: ClinicalFacts, t: Thresholds) -> Finding | None:
+    """BONE-IMAGING-WORKUP (consensus section 5, Fig. 2): image a clinical feature of bone metastasis."""
+    if not is_included(facts):
+        return None
+    features = open_features(facts, t)
+    if not features:
+        return None
+    names = {f.name for f in features}
+    last = newest_bone_imaging(facts)
+    evidence = tuple(f.evidence for f in features)
+    if last is not None:
+        evidence += (imaging_evidence("Last bone imaging (before the feature)", last),)
+    return Finding(
+        rule_id=RULE_ID,
+        indicator="critical" if CORD in names else "warning",
+        variant="cord-compression" if CORD in names else "default",
+        values={
+            "features": ", ".join(sorted(names)),
+            "last_imaging": last.day.isoformat() if last and last.day else "none on record",
+        },
+        evidence=evidence,
+        missing=_missing(facts, features),
+        suggestions=suggestions_for(names),
+        selection_behavior="any",
+        outside_sources=_outside_sources(facts, t),
+    )
+
+
+def _missing(facts: ClinicalFacts, features: tuple[Feature, ...]) -> tuple[str, ...]:
+    undated = tuple(f"date of {f.name} ({f.evidence.reference})" for f in features if f.day is None)
+    alp = () if facts.latest("alp") else ("alkaline phosphatase (LOINC 6768-6): no result on record",)
+    return undated + alp
+
+
+def _outside_sources(facts: ClinicalFacts, t: Thresholds) -> tuple[str, ...]:
+    threshold = fmt_number(t["pain_score_threshold"])
+    pain = f"bone pain from a pain score of {threshold} of 10: {t.entry('pain_score_threshold').source}"
+    alp = facts.latest("alp")
+    if alp is None or alp.high is not None:
+        return (pain,)
+    limit, source = alp_upper_limit(facts, alp, t)
+    return (pain, f"ALP upper limit {fmt_number(limit)} U/L: {source}")

@@ -1,0 +1,70 @@
+"""ICI-BONE-METASTASIS (consensus 6.2.1; seed 002): consensus 6.2.1: "Immunotherapy is the main treatment
+option for patients with driver-gene-negative advanced lung cancer ... Reassuringly, several trials on the
+combination of immunotherapy with RANKL inhibitors in NSCLC are ongoing." Del Conte et al. (Int J Mol Sci
+2022;23:6832, seed 002): "The lower efficacy of immunotherapy treatments in BoM+ patients could be induced
+by the presence of a particular immunosuppressive tumor and bone microenvironment", and "the need to
+combine bone target therapies (BTT) with immunotherapy to improve patient outcome".
+
+Inclusion: patient-view, confirmed bone metastasis, and an active immune checkpoint inhibitor. Exclusion:
+a BMA already active. Decision: info, no suggestion (BMA-INITIATION carries the BMA orders); the card
+explains that bone metastasis predicts poorer ICI benefit, recommends adding bone-targeted therapy, and
+says the ICI is not to be changed on this basis.
+
+Decision beyond the catalog: documented life expectancy under 3 months also excludes the card, because
+Table 1 recommends bone-modifying drugs only for a life expectancy of at least 3 months and the card's one
+recommendation is to add one.
+"""
+
+from __future__ import annotations
+
+from fhir_mappings.facts import ClinicalFacts, MedicationFact
+from hooks.findings import Finding
+from hooks.rule_registry import rule
+from hooks.rules._shared import (
+    PATIENT_VIEW,
+    active_bmas,
+    condition_evidence,
+    confirmed_bone_metastases,
+    life_expectancy_limitations,
+    medication_evidence,
+)
+from hooks.thresholds import Thresholds
+
+RULE_ID = "ICI-BONE-METASTASIS"
+SEED_SOURCE = (
+    "Del Conte et al., Bone metastasis and immune checkpoint inhibitors in NSCLC, "
+    "Int J Mol Sci 2022;23:6832, doi:10.3390/ijms23126832"
+)
+
+
+def active_icis(facts: ClinicalFacts) -> tuple[MedicationFact, ...]:
+    return tuple(m for m in facts.medications if m.agent_class == "ici" and m.is_active)
+
+
+def is_included(facts: ClinicalFacts) -> bool:
+    """Patient-view, confirmed bone metastasis, on an immune checkpoint inhibitor."""
+    return facts.hook == PATIENT_VIEW and bool(confirmed_bone_metastases(facts)) and bool(active_icis(facts))
+
+
+def is_excluded(facts: ClinicalFacts) -> bool:
+    """Bone-targeted therapy already given, or documented life expectancy under 3 months (Table 1)."""
+    return bool(active_bmas(facts)) or bool(life_expectancy_limitations(facts))
+
+
+@rule(RULE_ID, consensus_section="6.2.1", needs=("MedicationRequest",))
+def ici_bone_metastasis(facts: ClinicalFacts, t: Thresholds) -> Finding | None:
+    """ICI-BONE-METASTASIS (consensus 6.2.1; seed 002): add bone-targeted therapy to immunotherapy."""
+    if not is_included(facts) or is_excluded(facts):
+        return None
+    icis = active_icis(facts)
+    evidence = (
+        *(condition_evidence("Confirmed bone metastasis", c) for c in confirmed_bone_metastases(facts)),
+        *(medication_evidence(m) for m in icis),
+    )
+    return Finding(
+        rule_id=RULE_ID,
+        indicator="info",
+        values={"ici": ", ".join(sorted({m.display for m in icis}))},
+        evidence=evidence,
+        outside_sources=(SEED_SOURCE,),
+    )

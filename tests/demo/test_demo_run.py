@@ -1,0 +1,88 @@
+"""`python -m cds_service.demo` (make run): FHIR server with the demo patients, the service, a banner
+with what to paste into the sandbox, and Ctrl-C stopping both."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from cds_service.demo import demo_settings
+from tests.demo.helpers import PATIENT_IDS
+
+pytestmark = [pytest.mark.fhirserver, pytest.mark.xdist_group("fhirserver")]
+ROOT = Path(__file__).resolve().parents[2]
+_NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def _get(url: str) -> dict:
+    with _NO_PROXY.open(url, timeout=10) as response:
+        return json.load(response)
+
+
+def _read_banner(process: subprocess.Popen[str], deadline: float) -> str:
+    lines: list[str] = []
+    assert process.stdout is not None
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        lines.append(line)
+        if "Ctrl-C" in line:
+            return "".join(lines)
+    raise AssertionError("the demo did not print its banner:\n" + "".join(lines))
+
+
+def test_demo_serves_the_patients_and_stops_on_ctrl_c(tmp_path):
+    env = {key: value for key, value in os.environ.items() if not key.startswith("BONEMET_")}
+    env["BONEMET_DATABASE_URL"] = f"sqlite:///{tmp_path / 'd.sqlite3'}"
+    process = subprocess.Popen(  # noqa: S603 - our own module
+        [sys.executable, "-m", "cds_service.demo", "--port", "0", "--fhir-port", "0"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        banner = _read_banner(process, time.monotonic() + 60)
+        service = re.search(r"CDS discovery URL:\s+(\S+)", banner).group(1)
+        fhir = re.search(r"FHIR server \(R4\):\s+(\S+)", banner).group(1)
+        assert all(patient_id in banner for patient_id in PATIENT_IDS)
+        assert "authentication is OFF" in banner
+        assert {s["id"] for s in _get(service)["services"]} >= {"bonemet-patient-view"}
+        assert _get(fhir + "/Patient/demo-02-za-kidney")["id"] == "demo-02-za-kidney"
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=20) == 0
+        with pytest.raises(OSError):
+            _get(fhir + "/metadata")
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=5)
+
+
+def test_demo_settings_turn_auth_off_and_allow_only_the_local_fhir_server():
+    settings = demo_settings("http://127.0.0.1:8081/fhir/R4", {"BONEMET_DATABASE_URL": "sqlite:///x.db"})
+    assert settings.auth_mode == "off"
+    assert settings.fhir_allowed_hosts == "http://127.0.0.1:8081"
+    assert settings.database_url == "sqlite:///x.db"
+
+
+def test_demo_settings_keep_a_testers_own_choices():
+    env = {
+        "BONEMET_AUTH": "jwt",
+        "BONEMET_TRUSTED_ISSUERS": "[]",
+        "BONEMET_FHIR_ALLOWED_HOSTS": "https://f.org",
+    }
+    settings = demo_settings("http://127.0.0.1:8081/fhir/R4", env)
+    assert settings.auth_mode == "jwt"
+    assert settings.fhir_allowed_hosts == "https://f.org,http://127.0.0.1:8081"

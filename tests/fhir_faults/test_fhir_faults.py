@@ -1,0 +1,322 @@
+"""The EHR's FHIR server fails in every way seen in practice; the clinician still gets an answer the
+service can justify. Either 412 with the reason (the patient or the conditions could not be had), or the
+cards that did not need the missing data plus a DATA-UNAVAILABLE card naming what was not checked. Each
+fault is logged, and no log line carries the access token or the patient id.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+
+import pytest
+import requests
+
+from hooks.rule_registry import get_rule
+from tests.fhir_faults.conftest import DEADLINE_SECONDS, FHIR_BASE, MAX_PAGES, FakeEhr, read_url, search_url
+from tests.fhir_server_mode.chart import (
+    ACCESS_TOKEN,
+    comparable,
+    hook_body,
+    observation,
+    prefetch_for,
+    rule_ids,
+    searchset,
+)
+
+URL = "/cds-services/bonemet-patient-view"
+NOTICES = {"DATA-UNAVAILABLE", "DATA-QUALITY"}
+MARGIN_SECONDS = 0.5
+
+
+@pytest.fixture(autouse=True)
+def _logs(caplog):
+    caplog.set_level(logging.DEBUG)
+
+
+def call(app, ehr, server=FHIR_BASE):
+    started = time.monotonic()
+    response = app.test_client().post(URL, json=hook_body(ehr.pid, server=server))
+    return response, time.monotonic() - started
+
+
+def baseline(app, ehr):
+    """The cards for the same chart when the EHR prefetches everything."""
+    body = hook_body(ehr.pid, server=None, prefetch=prefetch_for(app.extensions["bonemet"], ehr.resources))
+    response = app.test_client().post(URL, json=body)
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()["cards"]
+
+
+def clinical_rules_not_needing(cards, resource_type):
+    return [r for r in rule_ids(cards) if r not in NOTICES and resource_type not in get_rule(r).needs]
+
+
+def assert_unavailable(app, ehr, cards, resource_type):
+    """The rules that needed `resource_type` were not run and the notice says so; the others ran."""
+    notice = next(c for c in cards if c["source"]["topic"]["code"] == "DATA-UNAVAILABLE")
+    assert resource_type in notice["summary"]
+    assert "ZA-RENAL-DOSING" in notice["detail"] and "ZA-RENAL-DOSING" not in rule_ids(cards)
+    expected = clinical_rules_not_needing(baseline(app, ehr), resource_type)
+    assert [r for r in rule_ids(cards) if r not in NOTICES] == expected
+
+
+def assert_logged(caplog, ehr, reason):
+    assert reason in caplog.text
+    assert ACCESS_TOKEN not in caplog.text
+    assert ehr.pid not in caplog.text
+
+
+def templates(app):
+    return app.extensions["bonemet"].prefetch_templates
+
+
+def test_a_healthy_server_gives_the_prefetch_cards_and_receives_the_token(fault_app, mock):
+    """Control for every fault below: with nothing wrong, the cards equal the prefetch cards."""
+    app, ehr = fault_app(), FakeEhr(mock)
+    ehr.serve(templates(app))
+    response, _ = call(app, ehr)
+    assert response.status_code == 200
+    assert comparable(response.get_json()["cards"]) == comparable(baseline(app, ehr))
+    assert "ZA-RENAL-DOSING" in rule_ids(response.get_json()["cards"])
+    assert {c.request.headers["Authorization"] for c in mock.calls} == {f"Bearer {ACCESS_TOKEN}"}
+
+
+def test_a_server_slower_than_the_deadline_does_not_hold_the_call(fault_app, mock, caplog):
+    """Observations take 3 s against a 1 s deadline: the answer comes within the deadline plus a small
+    margin, without the observation checks."""
+
+    def slow(_request):
+        time.sleep(3 * DEADLINE_SECONDS)
+        return 200, {}, json.dumps(searchset([]))
+
+    app, ehr = fault_app(), FakeEhr(mock)
+    ehr.serve(
+        templates(app), {"Observation": lambda: mock.add_callback("GET", search_url("Observation"), slow)}
+    )
+    response, elapsed = call(app, ehr)
+    assert elapsed < DEADLINE_SECONDS + MARGIN_SECONDS
+    assert response.status_code == 200
+    assert_unavailable(app, ehr, response.get_json()["cards"], "Observation")
+    assert_logged(caplog, ehr, "deadline exceeded")
+
+
+def test_a_socket_timeout_is_reported_without_the_url(fault_app, mock, caplog):
+    """requests' timeout message quotes the URL (with the patient id); the log says only 'timed out'."""
+    app, ehr = fault_app(), FakeEhr(mock)
+    timeout = requests.ReadTimeout(f"Read timed out: {FHIR_BASE}/Observation?patient={ehr.pid}")
+    ehr.serve(templates(app), {"Observation": lambda: mock.get(search_url("Observation"), body=timeout)})
+    response, _ = call(app, ehr)
+    assert response.status_code == 200
+    assert_unavailable(app, ehr, response.get_json()["cards"], "Observation")
+    assert_logged(caplog, ehr, "timed out")
+
+
+def test_a_5xx_on_observations_skips_only_the_checks_that_need_them(fault_app, mock, caplog):
+    app, ehr = fault_app(), FakeEhr(mock)
+    ehr.serve(templates(app), {"Observation": lambda: mock.get(search_url("Observation"), status=503)})
+    response, _ = call(app, ehr)
+    assert response.status_code == 200
+    assert_unavailable(app, ehr, response.get_json()["cards"], "Observation")
+    assert_logged(caplog, ehr, "HTTP 503")
+
+
+def test_a_5xx_on_the_patient_is_412_with_the_reason(fault_app, mock, caplog):
+    """Without the Patient (age, sex) no rule can decide: 412 naming what was missing, never no cards."""
+    app, ehr = fault_app(), FakeEhr(mock)
+    ehr.serve(templates(app), {"Patient": lambda: mock.get(read_url("Patient", ehr.pid), status=500)})
+    response, _ = call(app, ehr)
+    assert response.status_code == 412
+    assert "Patient" in response.get_json()["message"] and "HTTP 500" in response.get_json()["message"]
+    assert_logged(caplog, ehr, "HTTP 500")
+
+
+def test_429_with_a_short_retry_after_is_retried_once(fault_app, mock):
+    """Throttled once with Retry-After: 0, the service retries and the cards are complete."""
+    app, ehr = fault_app(), FakeEhr(mock)
+
+    def throttled_then_ok():
+        mock.get(search_url("Observation"), status=429, headers={"Retry-After": "0"})
+        mock.get(
+            search_url("Observation"),
+            json=searchset([r for r in ehr.resources if r["resourceType"] == "Observation"]),
+        )
+
+    ehr.serve(templates(app), {"Observation": throttled_then_ok})
+    response, _ = call(app, ehr)
+    assert response.status_code == 200
+    assert comparable(response.get_json()["cards"]) == comparable(baseline(app, ehr))
+    assert ehr.calls_to(f"{FHIR_BASE}/Observation?") == 2
+
+
+def test_429_with_a_retry_after_beyond_the_deadline_is_not_waited_for(fault_app, mock, caplog):
+    app, ehr = fault_app(), FakeEhr(mock)
+    throttled = lambda: mock.get(search_url("Observation"), status=429, headers={"Retry-After": "120"})  # noqa: E731
+    ehr.serve(templates(app), {"Observation": throttled})
+    response, elapsed = call(app, ehr)
+    assert elapsed < DEADLINE_SECONDS
+    assert_unavailable(app, ehr, response.get_json()["cards"], "Observation")
+    assert_logged(caplog, ehr, "Retry-After exceeds the deadline")
+
+
+def test_malformed_json_is_unavailable_data(fault_app, mock, caplog):
+    app, ehr = fault_app(), FakeEhr(mock)
+    broken = lambda: mock.get(search_url("Observation"), body='{"resourceType": "Bundle", "entry": [')  # noqa: E731
+    ehr.serve(templates(app), {"Observation": broken})
+    response, _ = call(app, ehr)
+    assert_unavailable(app, ehr, response.get_json()["cards"], "Observation")
+    assert_logged(caplog, ehr, "not valid JSON")
+
+
+def test_a_search_answered_with_another_resource_type_is_not_trusted(fault_app, mock, caplog):
+    """The Observation search returns Conditions: the server answered some other query; nothing from
+    that answer is used."""
+    app, ehr = fault_app(), FakeEhr(mock)
+    conditions = [r for r in ehr.resources if r["resourceType"] == "Condition"]
+    wrong = lambda: mock.get(search_url("Observation"), json=searchset(conditions))  # noqa: E731
+    ehr.serve(templates(app), {"Observation": wrong})
+    response, _ = call(app, ehr)
+    assert_unavailable(app, ehr, response.get_json()["cards"], "Observation")
+    assert_logged(caplog, ehr, "Observation search answered with Condition resources")
+
+
+def test_a_patient_read_answered_with_another_type_is_412(fault_app, mock, caplog):
+    app, ehr = fault_app(), FakeEhr(mock)
+    wrong = lambda: mock.get(read_url("Patient", ehr.pid), json=ehr.resources[1])  # noqa: E731
+    ehr.serve(templates(app), {"Patient": wrong})
+    response, _ = call(app, ehr)
+    assert response.status_code == 412
+    assert_logged(caplog, ehr, "unexpected resource type Condition")
+
+
+def test_a_patient_read_answered_with_another_patient_is_412(fault_app, mock, caplog):
+    """Asked for her record, the server returns someone else's: no card may be built on it."""
+    app, ehr = fault_app(), FakeEhr(mock)
+    other = {
+        "resourceType": "Patient",
+        "id": "someone-else-4711",
+        "gender": "male",
+        "birthDate": "1990-01-01",
+    }
+    ehr.serve(templates(app), {"Patient": lambda: mock.get(read_url("Patient", ehr.pid), json=other)})
+    response, _ = call(app, ehr)
+    assert response.status_code == 412
+    assert "answered with another Patient" in response.get_json()["message"]
+    assert_logged(caplog, ehr, "answered with another Patient")
+    assert "someone-else-4711" not in caplog.text
+
+
+def test_another_patients_results_are_dropped_and_reported(fault_app, mock, caplog):
+    """The server mixes in a newer creatinine of 5.0 mg/dL belonging to someone else. Used, it would make
+    the renal card critical; it is dropped, the card stays as for her own data, and the mix-up is shown
+    on a DATA-QUALITY card and logged."""
+    app, ehr = fault_app(), FakeEhr(mock)
+    other = "someone-else-4711"
+    foreign = observation(other, "foreign-cr", "2160-0", 5.0, "mg/dL", 0)
+    mine = [r for r in ehr.resources if r["resourceType"] == "Observation"]
+    mixed = lambda: mock.get(search_url("Observation"), json=searchset([*mine, foreign]))  # noqa: E731
+    ehr.serve(templates(app), {"Observation": mixed})
+    response, _ = call(app, ehr)
+    assert response.status_code == 200
+    cards = {c["source"]["topic"]["code"]: c for c in response.get_json()["cards"]}
+    expected = {c["source"]["topic"]["code"]: c for c in baseline(app, ehr)}
+    assert comparable(cards["ZA-RENAL-DOSING"]) == comparable(expected["ZA-RENAL-DOSING"])
+    assert "Observation/foreign-cr" in cards["DATA-QUALITY"]["detail"]
+    assert_logged(caplog, ehr, "1 resources of another patient")
+    assert other not in caplog.text
+
+
+def test_endless_next_links_stop_at_the_page_cap(fault_app, mock, caplog):
+    """Every page links to one more: the service reads BONEMET_FHIR_MAX_PAGES pages, then gives up on
+    the observations instead of looping or deciding on a part."""
+    app, ehr = fault_app(), FakeEhr(mock)
+    pages = iter(range(1, 1000))
+
+    def endless(_request):
+        return 200, {}, json.dumps(searchset([], next_url=f"{FHIR_BASE}/Observation?page={next(pages)}"))
+
+    ehr.serve(
+        templates(app), {"Observation": lambda: mock.add_callback("GET", search_url("Observation"), endless)}
+    )
+    response, _ = call(app, ehr)
+    assert ehr.calls_to(f"{FHIR_BASE}/Observation?") == MAX_PAGES
+    assert_unavailable(app, ehr, response.get_json()["cards"], "Observation")
+    assert_logged(caplog, ehr, f"more than {MAX_PAGES} pages")
+
+
+@pytest.mark.parametrize(
+    "next_url",
+    [
+        "https://evil.test/R4/Observation?page=2",
+        "http://fhir.test/R4/Observation?page=2",
+        "file:///etc/passwd",
+    ],
+    ids=["other-host", "downgrade-to-http", "file-scheme"],
+)
+def test_a_next_link_off_the_origin_is_not_followed(fault_app, mock, caplog, next_url):
+    app, ehr = fault_app(), FakeEhr(mock)
+    first = lambda: mock.get(search_url("Observation"), json=searchset([], next_url=next_url))  # noqa: E731
+    ehr.serve(templates(app), {"Observation": first})
+    if next_url.startswith("http"):
+        mock.get(next_url, json=searchset([]))
+    response, _ = call(app, ehr)
+    assert not any(not c.request.url.startswith(FHIR_BASE + "/") for c in mock.calls)
+    assert_unavailable(app, ehr, response.get_json()["cards"], "Observation")
+    assert_logged(caplog, ehr, "next link points to another server")
+
+
+def test_a_redirect_to_another_host_is_not_followed(fault_app, mock, caplog):
+    app, ehr = fault_app(), FakeEhr(mock)
+    target = "https://evil.test/R4/Observation"
+    moved = lambda: mock.get(search_url("Observation"), status=302, headers={"Location": target})  # noqa: E731
+    ehr.serve(templates(app), {"Observation": moved})
+    mock.get(target, json=searchset([]))
+    response, _ = call(app, ehr)
+    assert ehr.calls_to("https://evil.test") == 0
+    assert_unavailable(app, ehr, response.get_json()["cards"], "Observation")
+    assert_logged(caplog, ehr, "redirects are not followed")
+
+
+def test_a_response_over_the_size_cap_is_refused(fault_app, mock, caplog):
+    app, ehr = fault_app(), FakeEhr(mock)
+    app.extensions["bonemet"].fhir_client.max_bytes = 50_000
+    padded = searchset([r for r in ehr.resources if r["resourceType"] == "Observation"])
+    padded["meta"] = {"tag": [{"code": "x" * 60_000}]}
+    ehr.serve(templates(app), {"Observation": lambda: mock.get(search_url("Observation"), json=padded)})
+    response, _ = call(app, ehr)
+    assert_unavailable(app, ehr, response.get_json()["cards"], "Observation")
+    assert_logged(caplog, ehr, "larger than the size limit")
+
+
+@pytest.mark.parametrize("server", ["file:///etc/passwd", "ftp://fhir.test/R4", "gopher://fhir.test/R4"])
+def test_non_http_fhir_servers_are_refused_before_any_connection(fault_app, mock, server):
+    """The request schema admits only http(s) fhirServer URLs: 400 naming the field, nothing contacted."""
+    app, ehr = fault_app(), FakeEhr(mock)
+    response, _ = call(app, ehr, server=server)
+    assert response.status_code == 400
+    assert "fhirServer" in json.dumps(response.get_json())
+    assert len(mock.calls) == 0
+
+
+@pytest.mark.parametrize(
+    "server",
+    [
+        "http://10.1.2.3/fhir",
+        "http://127.0.0.1:8080/fhir",
+        "http://[::1]/fhir",
+        "http://169.254.169.254/latest/meta-data",
+        "http://localhost/fhir",
+        "https://user:secret@fhir.test/R4",
+    ],
+)
+def test_servers_not_on_the_allow_list_are_412_and_never_contacted(fault_app, mock, caplog, server):
+    """Private and loopback addresses, cloud metadata, and the allowed host with credentials in the URL:
+    refused with 412, and not one request is made."""
+    app, ehr = fault_app(), FakeEhr(mock)
+    ehr.serve(templates(app))
+    response, _ = call(app, ehr, server=server)
+    assert response.status_code == 412
+    assert response.get_json()["error"] == "fhir-server-not-allowed"
+    assert len(mock.calls) == 0
+    assert "fhir-server-not-allowed" in caplog.text and "secret" not in caplog.text

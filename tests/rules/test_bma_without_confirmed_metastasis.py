@@ -1,0 +1,136 @@
+"""BMA-WITHOUT-CONFIRMED-METASTASIS (consensus Table 1 instructions, 6.3): not for a risk of bone
+metastasis alone."""
+
+from __future__ import annotations
+
+import pytest
+
+from hooks.rules.bma_without_confirmed_metastasis import (
+    bma_without_confirmed_metastasis,
+    is_oncology_regimen,
+)
+from tests.rules.bma_card_checks import assert_template_fits, evidence_refs
+from tests.rules.factories import (
+    THRESHOLDS,
+    bone_metastasis,
+    card_for,
+    denosumab,
+    facts,
+    fhir_chart,
+    fhir_condition,
+    fhir_medication_request,
+    medication,
+    order_hook_cards,
+    zoledronic_acid,
+)
+
+RULE = "BMA-WITHOUT-CONFIRMED-METASTASIS"
+ORDER_HOOKS = ["order-select", "order-sign"]
+
+
+def check(patient):
+    return bma_without_confirmed_metastasis(patient, THRESHOLDS)
+
+
+@pytest.mark.parametrize("hook", ORDER_HOOKS)
+def test_xgeva_drafted_without_any_bone_metastasis_fires(hook):
+    """Denosumab 120 mg every 4 weeks drafted for a patient with lung cancer and no bone metastasis."""
+    draft = denosumab(draft=True, days=0)
+    finding = check(facts(hook=hook, drafts=[draft]))
+    assert finding is not None
+    assert (finding.rule_id, finding.indicator, finding.variant) == (RULE, "warning", "not-diagnosed")
+    assert finding.suggestions == ()
+    assert evidence_refs(finding) == {draft.reference}
+    assert finding.values["drafted"] == "denosumab"
+
+
+def test_suspected_metastasis_counts_as_not_confirmed():
+    """Zoledronic acid 4 mg drafted while bone metastasis is only provisional: fires, shows the suspicion."""
+    draft = zoledronic_acid(draft=True, days=0)
+    suspected = bone_metastasis(verification="suspected")
+    finding = check(facts(hook="order-sign", conditions=[suspected], drafts=[draft]))
+    assert (finding.indicator, finding.variant) == ("warning", "suspected")
+    assert evidence_refs(finding) == {draft.reference, suspected.reference}
+    assert finding.suggestions == ()
+
+
+def test_confirmed_metastasis_no_card():
+    """Denosumab 120 mg drafted for a patient with confirmed bone metastasis is the indicated treatment."""
+    patient = facts(hook="order-sign", conditions=[bone_metastasis()], drafts=[denosumab(draft=True)])
+    assert check(patient) is None
+
+
+def test_prolia_for_osteoporosis_without_metastasis_no_card():
+    """Denosumab 60 mg every 6 months (Prolia) for osteoporosis is not this rule's business."""
+    prolia = denosumab(draft=True, dose_mg=60, interval_days=183, product="prolia")
+    assert check(facts(hook="order-sign", drafts=[prolia])) is None
+
+
+def test_yearly_zoledronic_acid_5mg_is_not_an_oncology_dose():
+    """Zoledronic acid 5 mg once a year (osteoporosis product) without bone metastasis: no card."""
+    reclast = zoledronic_acid(draft=True, dose_mg=5.0, interval_days=365)
+    assert check(facts(hook="order-select", drafts=[reclast])) is None
+
+
+def test_patient_view_never_fires():
+    """In patient-view the rule does not run, even with an oncology-dose BMA and no metastasis."""
+    assert check(facts(hook="patient-view", drafts=[denosumab(draft=True)])) is None
+
+
+def test_active_bma_without_draft_no_card():
+    """An already active denosumab order is not re-judged when nothing BMA is drafted."""
+    assert check(facts(hook="order-sign", medications=[denosumab()])) is None
+
+
+@pytest.mark.parametrize(
+    ("agent", "dose", "interval", "product", "expected"),
+    [
+        ("denosumab", 120, 28, "xgeva", True),
+        ("denosumab", 60, 183, "prolia", False),
+        ("denosumab", None, 28, None, True),
+        ("denosumab", None, 183, None, False),
+        ("denosumab", None, None, "xgeva", True),
+        ("denosumab", None, None, None, False),
+        ("zoledronic_acid", 3.5, 28, None, True),
+        ("zoledronic_acid", 5.0, 365, None, False),
+        ("ibandronate", 6, 28, None, True),
+        ("ibandronate", 150, 30, None, False),
+        ("incadronate", 10, 28, None, True),
+    ],
+)
+def test_oncology_regimen_is_read_from_dose_then_interval_then_product(
+    agent, dose, interval, product, expected
+):
+    """The stated dose decides (oral ibandronate 150 mg monthly is osteoporosis despite its interval)."""
+    order = medication(agent, dose_mg=dose, interval_days=interval, product=product, draft=True)
+    assert is_oncology_regimen(order, THRESHOLDS) is expected
+
+
+@pytest.mark.parametrize("hook", ORDER_HOOKS)
+def test_card_from_fhir_has_no_suggestion_and_asks_for_an_override_reason(hook):
+    """Xgeva drafted (FHIR) while the bone metastasis Condition is provisional: a warning card, no orders."""
+    chart = fhir_chart(fhir_condition("bm", "C79.51", verification="provisional"))
+    draft = fhir_medication_request(
+        "xgeva1", "1046398", "Xgeva 120 mg", dose_mg=120, period=4, period_unit="wk"
+    )
+    card = card_for(order_hook_cards(hook, chart, [draft]), RULE)
+    assert card is not None and card["indicator"] == "warning"
+    assert "suggestions" not in card
+    assert "override reason is required" in card["detail"]
+    assert "MedicationRequest/xgeva1" in card["detail"] and "Condition/bm" in card["detail"]
+    assert {r["code"] for r in card["overrideReasons"]} >= {"already-addressed", "not-clinically-appropriate"}
+
+
+def test_template_fits_every_variant():
+    """Both variants fill from the rule's values within 140 characters."""
+    findings = [
+        check(facts(hook="order-sign", drafts=[denosumab(draft=True)])),
+        check(
+            facts(
+                hook="order-sign",
+                conditions=[bone_metastasis(verification="suspected")],
+                drafts=[zoledronic_acid(draft=True)],
+            )
+        ),
+    ]
+    assert_template_fits(RULE, findings)
