@@ -39,8 +39,13 @@ lint:
 typecheck:
 	$(BIN)/mypy
 
+## bench: the performance benchmark (table on stdout, JSON in bench/results/latest.json)
 bench: install
 	$(BIN)/python -m bench.run
+
+## soak: a 3-minute soak of the production server (add ARGS="--database-url postgresql+psycopg://...")
+soak: install
+	$(BIN)/python -m bench.soak $(ARGS)
 
 clean:
 	rm -rf $(VENV) tests/fhir_server/node_modules var

@@ -38,6 +38,8 @@ class ResolvedResources:
     fetched_keys: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
     unavailable_types: set[str] = field(default_factory=set)
+    seen: set[tuple[str, str]] = field(default_factory=set, repr=False)
+    """(type, id) of every resource kept, so a resource in two prefetch keys is kept once."""
 
 
 def render_template(template: str, context: dict[str, Any]) -> str:
@@ -136,13 +138,13 @@ def _resources_of(value: Any) -> list[dict[str, Any]]:
 
 
 def _add(resolved: ResolvedResources, resources: list[dict[str, Any]]) -> None:
-    seen = {(r.get("resourceType"), r.get("id")) for items in resolved.by_type.values() for r in items}
     for resource in resources:
         resource_type = resource.get("resourceType")
         if not isinstance(resource_type, str) or resource_type == "OperationOutcome":
             continue
-        key = (resource_type, resource.get("id"))
-        if key[1] is not None and key in seen:
-            continue
-        seen.add(key)
+        rid = resource.get("id")
+        if isinstance(rid, str):  # a malformed id is kept (and reported by the mappers), never deduplicated
+            if (resource_type, rid) in resolved.seen:
+                continue
+            resolved.seen.add((resource_type, rid))
         resolved.by_type.setdefault(resource_type, []).append(resource)

@@ -6,7 +6,7 @@ from typing import Any
 
 from fhir_mappings.codesets import Codesets
 from fhir_mappings.facts import CareEvent
-from fhir_mappings.fhir_values import as_list, codings, first_date, reference_of, text
+from fhir_mappings.fhir_values import as_list, codings, first_date, reference_of, status_of, text
 
 COUNTED_STATUS = {
     "Procedure": frozenset({"completed", "in-progress"}),
@@ -28,7 +28,7 @@ def build_care_events(
         resource_type = resource.get("resourceType")
         if resource_type not in COUNTED_STATUS:
             continue
-        if not drafts and resource.get("status") not in COUNTED_STATUS[resource_type]:
+        if not drafts and status_of(resource) not in COUNTED_STATUS[resource_type]:
             continue
         kind = codesets.care_events.find(_codes(resource, resource_type))
         if kind is None:

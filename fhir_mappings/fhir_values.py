@@ -81,6 +81,13 @@ def parse_date(value: Any) -> date | None:
     return parsed.date() if parsed else None
 
 
+def status_of(resource: dict[str, Any]) -> str | None:
+    """A resource's `status` when it is a string. Malformed input (an array or object where FHIR has a code)
+    reads as no status, so set membership tests never raise on unhashable values."""
+    status = resource.get("status")
+    return status if isinstance(status, str) else None
+
+
 def reference_of(resource: dict[str, Any]) -> str:
     return f"{text(resource.get('resourceType'), 40)}/{text(resource.get('id'), 64)}"
 

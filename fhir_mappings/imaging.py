@@ -6,7 +6,7 @@ from typing import Any
 
 from fhir_mappings.codesets import Codesets
 from fhir_mappings.facts import ImagingFact
-from fhir_mappings.fhir_values import as_dict, as_list, codings, first_date, reference_of, text
+from fhir_mappings.fhir_values import as_dict, as_list, codings, first_date, reference_of, status_of, text
 
 NOT_DONE = frozenset({"cancelled", "entered-in-error", "registered"})
 REPORT_NOT_DONE = frozenset({"cancelled", "entered-in-error", "registered", "partial"})
@@ -22,7 +22,7 @@ def build_imaging(
 
 
 def _study(study: dict[str, Any], codesets: Codesets) -> ImagingFact | None:
-    if study.get("resourceType") != "ImagingStudy" or study.get("status") in NOT_DONE:
+    if study.get("resourceType") != "ImagingStudy" or status_of(study) in NOT_DONE:
         return None
     modalities = {code for system, code in _modality_codings(study) if system == DICOM}
     if not modalities:
@@ -48,7 +48,7 @@ def _modality_codings(study: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def _report(report: dict[str, Any], codesets: Codesets) -> ImagingFact | None:
-    if report.get("resourceType") != "DiagnosticReport" or report.get("status") in REPORT_NOT_DONE:
+    if report.get("resourceType") != "DiagnosticReport" or status_of(report) in REPORT_NOT_DONE:
         return None
     categories = {pair for concept in as_list(report.get("category")) for pair in codings(concept)}
     if not categories & codesets.report_categories:

@@ -19,6 +19,7 @@ from fhir_mappings.fhir_values import (
     first_date,
     parse_date,
     reference_of,
+    status_of,
     text,
 )
 from fhir_mappings.model_check import invalid_reason
@@ -53,7 +54,7 @@ def build_medications(
     for request in requests:
         if request.get("resourceType") != "MedicationRequest":
             continue
-        if not drafts and request.get("status") in NEVER_GIVEN:
+        if not drafts and status_of(request) in NEVER_GIVEN:
             continue
         concept = _medication_concept(request, medications)
         pairs = codings(concept)
@@ -72,7 +73,7 @@ def _read_by_rules(request: dict[str, Any], agent: str, codesets: Codesets) -> b
     """True for a chart order some rule may decide on: any BMA order, or a current order of another agent."""
     if codesets.medication_classes.get(agent) in HISTORY_CLASSES:
         return True
-    return request.get("status") in CURRENT_STATUSES
+    return status_of(request) in CURRENT_STATUSES
 
 
 def _fact(

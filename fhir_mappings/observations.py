@@ -14,7 +14,7 @@ from typing import Any
 
 from fhir_mappings.codesets import Codesets
 from fhir_mappings.facts import CodedResult, LabResult, UnusableResult
-from fhir_mappings.fhir_values import as_dict, as_list, codings, first_date, reference_of, text
+from fhir_mappings.fhir_values import as_dict, as_list, codings, first_date, reference_of, status_of, text
 from fhir_mappings.model_check import invalid_reason
 from fhir_mappings.units import UnitError, canonical_unit, convert_between, to_canonical
 
@@ -31,7 +31,7 @@ def build_observations(
     coded: dict[str, list[CodedResult]] = {}
     issues: list[UnusableResult] = []
     for obs in observations:
-        if obs.get("status") not in USABLE_STATUSES:
+        if status_of(obs) not in USABLE_STATUSES:
             continue
         pairs = codings(obs.get("code"))
         analyte = codesets.observations.find(pairs)

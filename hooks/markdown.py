@@ -37,7 +37,10 @@ def plain_text(text: object, max_chars: int | None = None) -> str:
     Newlines would split a summary or a table row; bidirectional overrides and zero-width characters
     could make a value read differently from what it is.
     """
-    cleaned = "".join(" " if _is_invisible(ch) else ch for ch in str(text))
+    raw = str(text)
+    # isprintable() is False for every C* and Z* character but the space, so it proves there is nothing
+    # to clean; the per-character scan runs only for the rare text that needs it.
+    cleaned = raw if raw.isprintable() else "".join(" " if _is_invisible(ch) else ch for ch in raw)
     single_line = _WHITESPACE_RUN.sub(" ", cleaned).strip()
     return shorten(single_line, max_chars) if max_chars else single_line
 

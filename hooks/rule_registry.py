@@ -25,6 +25,7 @@ class RegisteredRule:
 
 
 _RULES: dict[str, RegisteredRule] = {}
+_loaded = False
 
 
 def rule(
@@ -60,7 +61,11 @@ def all_rules() -> dict[str, RegisteredRule]:
 
 
 def _load_rule_modules() -> None:
-    """Import every module of `hooks.rules` once so their decorators run."""
+    """Import every module of `hooks.rules` once so their decorators run (a package scan per call cost
+    more than the small patient's rules themselves)."""
+    global _loaded
+    if _loaded:
+        return
     import importlib
     import pkgutil
 
@@ -68,3 +73,4 @@ def _load_rule_modules() -> None:
 
     for info in pkgutil.iter_modules(package.__path__):
         importlib.import_module(f"hooks.rules.{info.name}")
+    _loaded = True

@@ -266,8 +266,15 @@ def escc_at_least(grade: str, minimum: str) -> bool:
 
 # Helpers for the bone-imaging rules (BONE-IMAGING-WORKUP, BASELINE-BONE-SCAN, BONE-SCAN-FOLLOWUP).
 
+BONE_IMAGING_MODALITIES = frozenset({"NM", "PT", "MR", "CT", "CR", "DX"})
+"""Catalog section 2, "Bone imaging": any of these modalities has looked at the skeleton."""
 WHOLE_BODY_BONE_MODALITIES = frozenset({"NM", "PT"})
 """Catalog section 2: a bone scan is NM (ECT/SPECT); PT (PET-CT) counts as whole-body bone imaging too."""
+
+
+def bone_imaging(facts: ClinicalFacts) -> tuple[ImagingFact, ...]:
+    """Every bone-imaging study, dated or not, in chart order."""
+    return tuple(i for i in facts.imaging if i.modalities & BONE_IMAGING_MODALITIES)
 
 
 def whole_body_bone_scans(facts: ClinicalFacts) -> tuple[ImagingFact, ...]:

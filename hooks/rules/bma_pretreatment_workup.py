@@ -19,10 +19,10 @@ from typing import NamedTuple
 from fhir_mappings.facts import ClinicalFacts, Evidence, ImagingFact
 from hooks.findings import ActionSpec, Finding, SuggestionSpec
 from hooks.rule_registry import rule
-from hooks.rules._bone_imaging import bone_imaging
 from hooks.rules._shared import (
     CALCIUM_ANALYTES,
     bma_being_started,
+    bone_imaging,
     condition_evidence,
     confirmed_bone_metastases,
     drafted_bmas,

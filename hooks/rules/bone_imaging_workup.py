@@ -37,6 +37,7 @@ from fhir_mappings.facts import ClinicalFacts, Evidence, ImagingFact, LabResult
 from hooks.findings import ActionSpec, Finding, SuggestionSpec
 from hooks.rule_registry import rule
 from hooks.rules._shared import (
+    BONE_IMAGING_MODALITIES,
     PATIENT_VIEW,
     condition_evidence,
     fmt_number,
@@ -47,7 +48,6 @@ from hooks.rules._shared import (
 from hooks.thresholds import Thresholds
 
 RULE_ID = "BONE-IMAGING-WORKUP"
-BONE_IMAGING_MODALITIES = frozenset({"NM", "PT", "MR", "CT", "CR", "DX"})
 ALP_DEFAULTS = {"male": "alp_upper_male_u_l", "female": "alp_upper_female_u_l"}
 SITE_FEATURES = ("bone pain", "pathological fracture", "nerve compression")
 CORD = "spinal cord compression"
