@@ -47,6 +47,8 @@ import requests
 from cryptography.hazmat.primitives.asymmetric import ec
 from jwt.algorithms import ECAlgorithm
 
+from bench.processes import child_pids
+
 REPO = Path(__file__).resolve().parents[1]
 ISSUER = "https://soak-ehr.bonemet.local"
 KID = "soak-es384"
@@ -172,7 +174,7 @@ class ProductionServer:
         """The gunicorn workers: processes whose parent is the master (the process we started)."""
         if self.process is None:
             return []
-        return sorted(pid for pid, ppid in _processes() if ppid == self.process.pid)
+        return child_pids(self.process.pid)
 
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:
@@ -204,19 +206,6 @@ class ProductionServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-
-
-def _processes() -> Iterable[tuple[int, int]]:
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        # the command name (field 2) is in parentheses and may contain spaces; ppid follows the state
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        yield int(entry.name), ppid
 
 
 def rss_kib(pid: int) -> int | None:
