@@ -22,6 +22,9 @@ Decision beyond the catalog:
   stop the card, since palliative radiotherapy for pain is meant for these patients too.
 - The facts do not say which bone is involved, so with ECOG known and not above the cut-off the card gives
   both site options of Table 2 for the radiation oncologist to apply; it never picks a dose.
+- With spinal cord compression (or ESCC 1c or worse) the SPINAL-CORD-COMPRESSION card already suggests an
+  *urgent* radiotherapy consultation; this card keeps its regimen guidance but suggests no second, routine
+  consult, so the clinician is not offered two referrals of different urgency for one problem.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from hooks.rules._shared import (
     lab_evidence,
     life_expectancy_limitations,
 )
+from hooks.rules.spinal_cord_compression import variant_for as spinal_cord_compression_card
 from hooks.thresholds import Thresholds
 
 RULE_ID = "RADIOTHERAPY-REFERRAL"
@@ -130,7 +134,7 @@ def radiotherapy_referral(facts: ClinicalFacts, t: Thresholds) -> Finding | None
         values=_values(facts, t, ecog),
         evidence=evidence,
         missing=_missing(facts, ecog),
-        suggestions=(REFERRAL,),
+        suggestions=() if spinal_cord_compression_card(facts) else (REFERRAL,),
         selection_behavior="any",
         outside_sources=_outside_sources(t),
     )

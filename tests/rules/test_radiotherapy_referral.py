@@ -202,3 +202,12 @@ def test_fhir_consult_ordered_last_week_stops_the_card():
         fhir_service_request("rt", "radiotherapy-consult", days=7),
     )
     assert patient_view_card(radiotherapy_referral, chart) is None
+
+
+def test_cord_compression_leaves_the_consult_to_the_urgent_card():
+    """Painful bone metastasis with cord compression (G95.20): the card keeps its Table 2 guidance, but the
+    urgent radiotherapy consult is suggested by SPINAL-CORD-COMPRESSION, not a second routine one here."""
+    scc = condition("spinal_cord_compression", code="G95.20", days=1)
+    finding = radiotherapy_referral(painful(pain=7, ecog=1, conditions=[scc]), THRESHOLDS)
+    assert finding is not None and finding.suggestions == ()
+    assert radiotherapy_referral(painful(pain=7, ecog=1), THRESHOLDS).suggestions != ()
