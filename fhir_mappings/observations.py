@@ -21,6 +21,10 @@ from fhir_mappings.units import UnitError, canonical_unit, convert_between, to_c
 Grouped = tuple[datetime, dict[str, Any], list[tuple[str, str]]]  # (effective, Observation, its codings)
 USABLE_STATUSES = frozenset({"final", "amended", "corrected"})
 MAX_HISTORY = 50
+HISTORY_ANALYTES = frozenset({"creatinine", "albumin", "weight"})
+"""Analytes whose older results something reads: the zoledronic acid baseline creatinine, the albumin paired
+with a calcium of the same days, the weight within 90 days. Every other analyte is decided on its newest
+usable result, so older ones are never converted (a heavy chart has thousands)."""
 FUTURE_TOLERANCE = timedelta(days=1)
 
 
@@ -62,7 +66,8 @@ def _lab_history(
     codesets: Codesets,
     issues: list[UnusableResult],
 ) -> tuple[LabResult, ...]:
-    """Up to MAX_HISTORY results, newest first; only the newest usable one is fully validated.
+    """Newest first: up to MAX_HISTORY results of a HISTORY_ANALYTES analyte, else the newest usable one;
+    only the newest usable one is fully validated.
 
     A heavy chart sends hundreds of results per analyte, so the per-result work stays small: codings
     come from the grouping pass and the reference-range conversion is memoised (ranges repeat).
@@ -70,10 +75,13 @@ def _lab_history(
     items.sort(key=lambda item: item[0], reverse=True)
     results: list[LabResult] = []
     unit = canonical_unit(analyte)
+    wanted = MAX_HISTORY if analyte in HISTORY_ANALYTES else 1
     for when, obs, pairs in items[:MAX_HISTORY]:
         result = _lab_result(analyte, unit, obs, pairs, when, codesets, issues, validate=not results)
         if result is not None:
             results.append(result)
+            if len(results) == wanted:
+                break
     return tuple(results)
 
 
