@@ -3,13 +3,14 @@ the service beside it, ready for the CDS Hooks sandbox.
 
 Everything stays on 127.0.0.1. Authentication is OFF (BONEMET_AUTH=off), so the sandbox can call without
 a JWT: this is for synthetic patients on a tester's machine only, and the service says so loudly at start.
-Ctrl-C stops the service and then the FHIR server.
+Ctrl-C or SIGTERM (docker stop, systemd, a terminal closing) stops the service and then the FHIR server.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -30,6 +31,7 @@ BANNER_RULE = "=" * 78
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    signal.signal(signal.SIGTERM, _stop_like_ctrl_c)
     try:
         with LocalFhirServer(port=args.fhir_port) as fhir_url:
             _serve(args, fhir_url)
@@ -40,6 +42,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"bonemet-cds demo: {exc}", file=sys.stderr)
         return 1
     return 0
+
+
+def _stop_like_ctrl_c(signum: int, frame: object) -> None:
+    """SIGTERM would end the process at once and leave the Node FHIR server running; raised as Ctrl-C,
+    it unwinds through the `with LocalFhirServer()` block, which stops the server."""
+    raise KeyboardInterrupt
 
 
 def _serve(args: argparse.Namespace, fhir_url: str) -> None:
@@ -96,7 +104,7 @@ def banner(service_url: str, fhir_url: str, patient_ids: list[str]) -> str:
         f"  CDS discovery URL:   {service_url}/cds-services",
         f"  FHIR server (R4):    {fhir_url}",
         "",
-        "  Demo patient IDs (paste one into the sandbox's patient field):",
+        "  Demo patient IDs (the sandbox's patientId parameter, or type one in its Change Patient list):",
         *[f"    {patient_id}" for patient_id in patient_ids],
         "",
         "  Step by step: docs/testers.md. Expected cards: docs/demo-patients.md.",

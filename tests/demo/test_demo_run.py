@@ -41,7 +41,8 @@ def _read_banner(process: subprocess.Popen[str], deadline: float) -> str:
     raise AssertionError("the demo did not print its banner:\n" + "".join(lines))
 
 
-def test_demo_serves_the_patients_and_stops_on_ctrl_c(tmp_path):
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_demo_serves_the_patients_and_stops_both_servers(tmp_path, stop):
     env = {key: value for key, value in os.environ.items() if not key.startswith("BONEMET_")}
     env["BONEMET_DATABASE_URL"] = f"sqlite:///{tmp_path / 'd.sqlite3'}"
     process = subprocess.Popen(  # noqa: S603 - our own module
@@ -60,7 +61,7 @@ def test_demo_serves_the_patients_and_stops_on_ctrl_c(tmp_path):
         assert "authentication is OFF" in banner
         assert {s["id"] for s in _get(service)["services"]} >= {"bonemet-patient-view"}
         assert _get(fhir + "/Patient/demo-02-za-kidney")["id"] == "demo-02-za-kidney"
-        process.send_signal(signal.SIGINT)
+        process.send_signal(stop)
         assert process.wait(timeout=20) == 0
         with pytest.raises(OSError):
             _get(fhir + "/metadata")
