@@ -1,7 +1,9 @@
 """The production server: gunicorn, embedded so `bonemet-cds serve` needs no extra config file.
 
 Workers are forked after the app is built (`preload_app`), so every data file is read and checked once
-in the master and a bad setting stops start-up before any worker exists. Database connections are
+in the master and a bad setting stops start-up before any worker exists. The garbage collector is set
+around the fork (`gc_policy`): a chart is tens of thousands of objects, and the defaults cost more than
+parsing it. Database connections are
 not shared across the fork: each worker disposes the inherited pool and opens its own.
 """
 
@@ -10,6 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
+
+from cds_service import gc_policy
 
 
 class GunicornServer(BaseApplication):
@@ -29,11 +33,27 @@ class GunicornServer(BaseApplication):
         return self._app
 
 
+def pre_fork(server: Any, worker: Any) -> None:
+    gc_policy.freeze_before_fork()
+
+
 def post_fork(server: Any, worker: Any) -> None:
-    app = worker.wsgi if hasattr(worker, "wsgi") else None
-    runtime = getattr(app, "extensions", {}).get("bonemet") if app is not None else None
+    gc_policy.apply_worker_policy()
+    runtime = _runtime(worker)
     if runtime is not None:
         runtime.store.engine.dispose(close=False)
+
+
+def worker_exit(server: Any, worker: Any) -> None:
+    """A graceful stop writes the card records still queued in this worker (`persistence.card_log`)."""
+    runtime = _runtime(worker)
+    if runtime is not None:
+        runtime.store.flush_cards()
+
+
+def _runtime(worker: Any) -> Any:
+    app = worker.wsgi if hasattr(worker, "wsgi") else None
+    return getattr(app, "extensions", {}).get("bonemet") if app is not None else None
 
 
 def serve(host: str, port: int, workers: int, threads: int, app_factory: Any) -> None:
@@ -48,6 +68,8 @@ def serve(host: str, port: int, workers: int, threads: int, app_factory: Any) ->
         "keepalive": 5,
         "accesslog": "-",
         "access_log_format": '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms',
+        "pre_fork": pre_fork,
         "post_fork": post_fork,
+        "worker_exit": worker_exit,
     }
     GunicornServer(app_factory, options).run()
