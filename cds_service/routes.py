@@ -75,9 +75,10 @@ def _service(rt: Runtime, service_id: str) -> CdsServiceDefinition:
 def _record(
     rt: Runtime, service: CdsServiceDefinition, body: dict[str, Any], cards: list[dict[str, Any]]
 ) -> None:
-    """Record the cards for feedback analytics. A failing analytics store must not withhold cards from
-    the clinician, so the failure is logged (without patient data) and the answer still goes out."""
+    """Record the cards for feedback analytics, written behind the answer (`persistence.card_log`). A
+    failing analytics store must not withhold cards from the clinician, so a failure is logged (without
+    patient data) and the answer still goes out."""
     try:
-        rt.store.record_cards(service.id, body["hookInstance"], body["context"]["patientId"], cards)
+        rt.store.log_cards(service.id, body["hookInstance"], body["context"]["patientId"], cards)
     except Exception as exc:  # noqa: BLE001 - logged, and the clinical answer must still be delivered
-        log.error("could not record %d cards for %s: %s", len(cards), service.id, type(exc).__name__)
+        log.error("could not queue %d cards of %s: %s", len(cards), service.id, type(exc).__name__)

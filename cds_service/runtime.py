@@ -52,6 +52,7 @@ def build_runtime(settings: Settings) -> Runtime:
         settings.database_url,
         hash_key=settings.patient_hash_key,
         store_comments=settings.store_feedback_comments,
+        card_log_delay_s=settings.card_log_delay_ms / 1000,
     )
     client = FhirClient(
         allowed_origins=parse_allowed_origins(settings.fhir_allowed_hosts),

@@ -31,6 +31,7 @@ class Settings:
     cors_origins: str = "*"
     patient_hash_key: str | None = None
     store_feedback_comments: bool = False
+    card_log_delay_ms: int = 50
     jwt_leeway_seconds: int = 60
     log_level: str = "INFO"
     extra: dict[str, str] = field(default_factory=dict)
@@ -55,6 +56,7 @@ class Settings:
             cors_origins=env.get("BONEMET_CORS_ORIGINS", "*").strip() or "*",
             patient_hash_key=env.get("BONEMET_PATIENT_HASH_KEY") or None,
             store_feedback_comments=_flag(env, "BONEMET_FEEDBACK_STORE_COMMENTS"),
+            card_log_delay_ms=_number(env, "BONEMET_CARD_LOG_DELAY_MS", 50, int, 0),
             jwt_leeway_seconds=_number(env, "BONEMET_JWT_LEEWAY_SECONDS", 60, int, 0),
             log_level=_choice(env, "BONEMET_LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")),
         )

@@ -1,7 +1,9 @@
 """What the service keeps: the cards it returned, the feedback on them, seen JWT ids, its own secrets.
 
     store = Store("sqlite:///var/bonemet-cds.sqlite3", hash_key=None, store_comments=False)
-    store.record_cards(service_id, hook_instance, patient_id, cards)
+    store.log_cards(service_id, hook_instance, patient_id, cards)   # written behind (card_log.py)
+    store.record_cards(service_id, hook_instance, patient_id, cards)  # committed before it returns
+    store.flush_cards()                                               # wait for this process's queue
     store.record_feedback(service_id, feedback_items) -> int
     store.replay_cache().seen_before(issuer, jti, expires_at) -> bool
     store.override_summary() -> list[OverrideCount]

@@ -18,6 +18,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.pool import StaticPool
 
+from cds_service.persistence.card_log import CardLog
 from cds_service.persistence.engine import build_engine, create_schema
 from cds_service.persistence.models import CardRecord, Feedback, utc_now
 from cds_service.persistence.patient_hash import load_or_create_key, patient_pseudonym
@@ -35,12 +36,14 @@ class Store:
         *,
         hash_key: str | None = None,
         store_comments: bool = False,
+        card_log_delay_s: float = 0.05,
     ) -> None:
         self.engine: Engine = build_engine(database_url)
         create_schema(self.engine)
         self._hash_key = hash_key.encode("utf-8") if hash_key else load_or_create_key(self.engine)
         self._store_comments = store_comments
         self._replay_cache: SqlReplayCache | None = None
+        self._card_log = CardLog(self._write_card_rows, max_delay_s=card_log_delay_s)
         # Start with an empty pool: a gunicorn master that built the store before forking must not hand
         # the same open connection to several workers. (An in-memory database lives in its one connection.)
         if not isinstance(self.engine.pool, StaticPool):
@@ -55,14 +58,23 @@ class Store:
     def record_cards(
         self, service_id: str, hook_instance: str, patient_id: str, cards: list[dict[str, Any]]
     ) -> int:
-        """Remember each card with a uuid (only those can receive feedback); returns how many."""
-        patient_hash = self.patient_hash(patient_id)
-        rows = [row for card in cards if (row := _card_row(card, service_id, hook_instance, patient_hash))]
-        if not rows:
-            return 0
-        with self.engine.begin() as connection:
-            connection.execute(_insert_ignoring_duplicates(self.engine, CardRecord), rows)
+        """Remember each card with a uuid (only those can receive feedback), committed before this returns;
+        returns how many. The hook route uses `log_cards` instead, which writes behind the answer."""
+        rows = self._card_rows(service_id, hook_instance, patient_id, cards)
+        self._write_card_rows(rows)
         return len(rows)
+
+    def log_cards(
+        self, service_id: str, hook_instance: str, patient_id: str, cards: list[dict[str, Any]]
+    ) -> int:
+        """Queue the card records for this worker's writer (`card_log`); returns how many were queued."""
+        rows = self._card_rows(service_id, hook_instance, patient_id, cards)
+        self._card_log.submit(rows)
+        return len(rows)
+
+    def flush_cards(self, timeout_s: float = 10.0) -> bool:
+        """Wait until this process's queued card records are written; False if that took too long."""
+        return self._card_log.flush(timeout_s)
 
     def record_feedback(self, service_id: str, items: list[dict[str, Any]]) -> int:
         """Store feedback entries; committed (and on disk) before this returns, so a 200 is a promise.
@@ -73,6 +85,7 @@ class Store:
         """
         if not items:
             return 0
+        self.flush_cards()  # a card this worker logged a moment ago is known, not "never issued"
         uuids = {str(item["card"]).lower() for item in items}
         with self.engine.begin() as connection:
             if self.engine.dialect.name == "postgresql":
@@ -93,6 +106,7 @@ class Store:
 
     def override_summary(self, service_id: str | None = None) -> list[OverrideCount]:
         """Per rule, outcome and override reason: how many feedback entries, and how many cards issued."""
+        self.flush_cards()
         return override_summary(self.engine, service_id)
 
     def ping(self) -> bool:
@@ -101,7 +115,20 @@ class Store:
             return connection.execute(text("SELECT 1")).scalar() == 1
 
     def close(self) -> None:
+        self.flush_cards()
         self.engine.dispose()
+
+    def _card_rows(
+        self, service_id: str, hook_instance: str, patient_id: str, cards: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        patient_hash = self.patient_hash(patient_id)
+        return [row for card in cards if (row := _card_row(card, service_id, hook_instance, patient_hash))]
+
+    def _write_card_rows(self, rows: list[dict[str, Any]]) -> None:
+        if not rows:
+            return
+        with self.engine.begin() as connection:
+            connection.execute(_insert_ignoring_duplicates(self.engine, CardRecord), rows)
 
     def _feedback_row(
         self, item: Mapping[str, Any], service_id: str, known: Mapping[str, str | None]

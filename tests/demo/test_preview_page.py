@@ -29,7 +29,8 @@ def test_unknown_demo_patient_is_404(client):
 
 
 def test_preview_does_not_record_cards(client, app):
-    client.get("/preview/patient-view/demo-01-new-bm")
+    assert client.get("/preview/patient-view/demo-01-new-bm").status_code == 200
+    assert app.extensions["bonemet"].store.flush_cards()  # anything queued by the call is now written
     with app.extensions["bonemet"].store.engine.connect() as connection:
         tables = [
             row[0] for row in connection.execute(text("select name from sqlite_master where type='table'"))

@@ -155,6 +155,7 @@ def jwt_app(app_factory: Callable[..., Flask], issuer: TestIssuer) -> Flask:
 
 
 def _stored_rows(app: Flask) -> tuple[int, int]:
+    assert app.extensions["bonemet"].store.flush_cards()  # card records are written behind the answer
     with app.extensions["bonemet"].store.engine.connect() as connection:
         cards = connection.execute(select(func.count()).select_from(CardRecord)).scalar_one()
         feedback = connection.execute(select(func.count()).select_from(Feedback)).scalar_one()

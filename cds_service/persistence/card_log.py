@@ -1,0 +1,140 @@
+"""Write-behind log of the cards a worker returned: the hook call hands its rows over and answers at once.
+
+Why not write in the request: a commit is a disk flush (SQLite `synchronous=FULL`, PostgreSQL's WAL), and
+one per hook call cost more than evaluating the rules (the benchmark's typical patient-view: ~1 ms of
+its ~7 ms over HTTP at one client), and two workers' commits queued behind SQLite's one write lock. A
+background thread per worker writes whatever has accumulated in one transaction: one flush for many
+calls, at most `max_delay_s` after the call.
+
+What this costs, and why it is acceptable: a record exists so that feedback can be matched to the rule that
+made the card. Rows still waiting when a worker is killed (SIGKILL, out of memory, power loss) are lost;
+feedback on those cards is still stored, with `card_known` false. A graceful stop (SIGTERM, the gunicorn
+`worker_exit` hook, interpreter exit) flushes first. Feedback itself is never written behind: a 200 on
+the feedback endpoint is a promise that it is on disk. If the database is down or the queue is full, rows
+are dropped with an error in the log (counts only), exactly as a failed synchronous write was: the
+clinical answer never waits for analytics.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import queue
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+Rows = list[dict[str, Any]]
+
+
+class _Flush:
+    """A marker in the queue: everything before it is written when `done` is set."""
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+
+
+class CardLog:
+    def __init__(
+        self,
+        write: Callable[[Rows], None],
+        *,
+        max_delay_s: float = 0.05,
+        max_batch_rows: int = 1000,
+        max_pending_calls: int = 10_000,
+    ) -> None:
+        self._write = write
+        self._max_delay_s = max_delay_s
+        self._max_batch_rows = max_batch_rows
+        self._max_pending_calls = max_pending_calls
+        self._lock = threading.Lock()
+        self._owner_pid: int | None = None
+        self._queue: queue.Queue[Rows | _Flush] = queue.Queue()
+        self.dropped = 0
+
+    def submit(self, rows: Rows) -> None:
+        """Queue rows for the writer; never blocks, never raises into the request."""
+        if not rows:
+            return
+        self._ensure_writer()
+        if self._queue.qsize() >= self._max_pending_calls:  # the database is down or far too slow
+            self._drop(rows)
+            return
+        self._queue.put_nowait(rows)
+
+    def flush(self, timeout_s: float = 10.0) -> bool:
+        """Wait until every row submitted before this call is written (or dropped); False on timeout."""
+        if self._owner_pid != os.getpid():
+            return True  # no writer in this process: nothing was submitted here
+        marker = _Flush()
+        self._queue.put(marker)
+        return marker.done.wait(timeout_s)
+
+    def _ensure_writer(self) -> None:
+        """Start the writer in the process that submits: a gunicorn master builds the store and forks,
+        and threads do not survive a fork, so each worker starts its own on its first call."""
+        pid = os.getpid()
+        if self._owner_pid == pid:
+            return
+        with self._lock:
+            if self._owner_pid == pid:
+                return
+            self._queue = queue.Queue()
+            threading.Thread(target=self._run, name="card-log-writer", daemon=True).start()
+            if self._owner_pid is None:
+                atexit.register(
+                    self.flush
+                )  # inherited by a forked child, where it flushes that child's queue
+            self._owner_pid = pid
+
+    def _run(self) -> None:
+        pending = self._queue
+        while True:
+            first = pending.get()
+            batch, markers = self._collect(pending, first)
+            if batch:
+                self._write_batch(batch)
+            for marker in markers:
+                marker.done.set()
+
+    def _collect(
+        self, pending: queue.Queue[Rows | _Flush], first: Rows | _Flush
+    ) -> tuple[Rows, list[_Flush]]:
+        """Rows arriving within `max_delay_s` of the first, up to `max_batch_rows`; a flush marker ends
+        the batch early (someone is waiting for it)."""
+        batch: Rows = []
+        markers: list[_Flush] = []
+        deadline = time.monotonic() + self._max_delay_s
+        item: Rows | _Flush | None = first
+        while item is not None:
+            if isinstance(item, _Flush):
+                markers.append(item)
+                break
+            batch.extend(item)
+            if len(batch) >= self._max_batch_rows:
+                break
+            remaining = deadline - time.monotonic()
+            try:
+                item = pending.get(timeout=remaining) if remaining > 0 else pending.get_nowait()
+            except queue.Empty:
+                item = None
+        return batch, markers
+
+    def _write_batch(self, batch: Rows) -> None:
+        try:
+            self._write(batch)
+        except Exception as exc:  # noqa: BLE001 - logged; analytics must not take the worker down
+            self.dropped += len(batch)
+            log.error("could not record %d card records: %s", len(batch), type(exc).__name__)
+
+    def _drop(self, rows: Rows) -> None:
+        self.dropped += len(rows)
+        log.error(
+            "card log queue full (%d calls waiting): dropped %d card records",
+            self._max_pending_calls,
+            len(rows),
+        )
