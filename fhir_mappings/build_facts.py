@@ -70,28 +70,45 @@ def _own_resources(
     own: ResourcesByType = {}
     issues: list[UnusableResult] = []
     for resource_type, items in resources.items():
-        for resource in items:
-            if not isinstance(resource, dict):
-                continue
-            if resource_type == "Patient":
-                if resource.get("id") != patient_id:
-                    issues.append(
-                        UnusableResult(
-                            "patient-mismatch",
-                            "Patient resource is not the context patient",
-                            reference_of(resource),
-                            "",
-                        )
-                    )
+        if resource_type == "Patient":
+            kept = _context_patient(patient_id, items, issues)
+        elif resource_type == "Medication":  # referenced by orders, no subject of its own
+            kept = [resource for resource in items if isinstance(resource, dict)]
+        else:
+            kept = []
+            for resource in items:
+                if not isinstance(resource, dict):
                     continue
-            elif resource_type != "Medication":
                 subject = subject_reference(resource)
-                if subject is not None and not subject.endswith(expected):
+                if subject is None or subject.endswith(expected):
+                    kept.append(resource)
+                else:
                     issues.append(
                         UnusableResult(
                             "patient-mismatch", "belongs to another patient", reference_of(resource), ""
                         )
                     )
-                    continue
-            own.setdefault(resource_type, []).append(resource)
+        if kept:
+            own[resource_type] = kept
     return own, issues
+
+
+def _context_patient(
+    patient_id: str, items: list[dict[str, Any]], issues: list[UnusableResult]
+) -> list[dict[str, Any]]:
+    kept = []
+    for resource in items:
+        if not isinstance(resource, dict):
+            continue
+        if resource.get("id") == patient_id:
+            kept.append(resource)
+        else:
+            issues.append(
+                UnusableResult(
+                    "patient-mismatch",
+                    "Patient resource is not the context patient",
+                    reference_of(resource),
+                    "",
+                )
+            )
+    return kept

@@ -12,12 +12,12 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Literal
 
-from fhir_mappings.facts import CalciumAssessment, Evidence, LabResult
+from fhir_mappings.facts import CalciumAssessment, Evidence, LabResult, Labs
+from fhir_mappings.lab_series import on_or_before
 from fhir_mappings.units import unit_system
 from hooks.thresholds import Thresholds
 
 MG_DL_PER_MMOL_L = 4.008
-Labs = dict[str, tuple[LabResult, ...]]
 
 
 def assess_calcium(labs: Labs, t: Thresholds) -> CalciumAssessment | None:
@@ -55,8 +55,11 @@ def _in_reported(result: LabResult) -> float:
 
 
 def _paired_albumin(labs: Labs, total: LabResult, t: Thresholds) -> LabResult | None:
+    """The newest albumin within the pairing window of the calcium's date (on either side)."""
     window = timedelta(days=t["albumin_pairing_days"])
-    for albumin in labs.get("albumin", ()):
+    for albumin in on_or_before(labs.get("albumin", ()), total.effective + window):
+        if albumin.effective < total.effective - window:
+            return None  # newest first: every later one is older still
         if abs(albumin.effective - total.effective) <= window:
             return albumin
     return None

@@ -35,13 +35,38 @@ class _Lookup:
             self.prefixes.setdefault(system, []).append((self._norm(system, prefix), name))
 
     def find(self, codings: Iterable[Coding]) -> str | None:
-        for system, code in codings:
-            key = (system, self._norm(system, code))
-            if key in self.exact:
-                return self.exact[key]
+        """The name of the first coding that matches, exactly or by prefix, in the order given.
+
+        The raw pair is tried first: it is the normalised one for every non-ICD system and for ICD codes
+        sent without dots, so the common case is one dict lookup (a heavy chart asks thousands of times).
+        """
+        exact = self.exact
+        for pair in codings:
+            name = exact.get(pair)
+            if name is not None:
+                return name
+            system, code = pair
+            normalised = self._norm(system, code)
+            if normalised != code and (system, normalised) in exact:
+                return exact[(system, normalised)]
             for prefix, name in self.prefixes.get(system, ()):
-                if key[1].startswith(prefix):
+                if normalised.startswith(prefix):
                     return name
+        return None
+
+    def find_concept(self, concept: Any) -> str | None:
+        """`find(codings(concept))` without building the pairs: the Observations of a heavy chart are
+        classified by this (thousands per call), and most are matched by their first coding."""
+        raw = concept.get("coding") if isinstance(concept, dict) else None
+        if not isinstance(raw, list):
+            return None
+        for coding in raw:
+            if isinstance(coding, dict):
+                system, code = coding.get("system"), coding.get("code")
+                if isinstance(system, str) and isinstance(code, str) and code:
+                    name = self.find(((system, code.strip()),))
+                    if name is not None:
+                        return name
         return None
 
     def _norm(self, system: str, code: str) -> str:

@@ -9,18 +9,17 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from fhir_mappings.facts import CreatinineClearance, Evidence, LabResult, PatientFact
+from fhir_mappings.facts import CreatinineClearance, Evidence, LabResult, Labs, PatientFact
 from hooks.thresholds import Thresholds
 
 
 def creatinine_clearance(
-    patient: PatientFact, labs: dict[str, tuple[LabResult, ...]], now: datetime, t: Thresholds
+    patient: PatientFact, labs: Labs, now: datetime, t: Thresholds
 ) -> CreatinineClearance:
-    creatinine = next(iter(labs.get("creatinine", ())), None)
-    weight = next(
-        (w for w in labs.get("weight", ()) if now - w.effective <= timedelta(days=t["weight_recency_days"])),
-        None,
-    )
+    creatinine = _newest(labs, "creatinine")
+    weight = _newest(labs, "weight")  # results are newest first: if this one is too old, so are the rest
+    if weight is not None and now - weight.effective > timedelta(days=t["weight_recency_days"]):
+        weight = None
     missing = _missing(patient, creatinine, weight, t)
     evidence = tuple(
         _evidence(label, r) for label, r in (("Creatinine", creatinine), ("Body weight", weight)) if r
@@ -60,3 +59,8 @@ def _evidence(label: str, result: LabResult) -> Evidence:
     return Evidence(
         label, f"{result.reported_value:g} {result.reported_unit}", result.day, result.reference, note
     )
+
+
+def _newest(labs: Labs, analyte: str) -> LabResult | None:
+    results = labs.get(analyte, ())
+    return results[0] if results else None

@@ -12,6 +12,7 @@ reason goes into `data_issues` so a card can say what was missing or unusable.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Literal
@@ -201,6 +202,9 @@ class CreatinineClearance:
     evidence: tuple[Evidence, ...]
 
 
+Labs = Mapping[str, Sequence[LabResult]]
+
+
 @dataclass(frozen=True)
 class ClinicalFacts:
     """Everything the rules know about one patient at one hook call."""
@@ -209,7 +213,8 @@ class ClinicalFacts:
     now: datetime
     patient: PatientFact
     conditions: tuple[ConditionFact, ...] = ()
-    labs: dict[str, tuple[LabResult, ...]] = field(default_factory=dict)
+    labs: Labs = field(default_factory=dict)
+    """Per analyte, usable results newest first (a `LabSeries` when built from FHIR: converted as read)."""
     coded_results: dict[str, tuple[CodedResult, ...]] = field(default_factory=dict)
     medications: tuple[MedicationFact, ...] = ()
     imaging: tuple[ImagingFact, ...] = ()

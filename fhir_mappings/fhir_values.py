@@ -62,15 +62,18 @@ def display(concept: Any, fallback: str) -> str:
 
 def parse_datetime(value: Any) -> datetime | None:
     """A FHIR date, dateTime or instant as an aware datetime (dates at midnight UTC); None if unreadable."""
-    if not isinstance(value, str) or not 4 <= len(value) <= 40:
+    if not isinstance(value, str):
         return None
+    length = len(value)
     try:
-        if len(value) == 4:
+        if 10 <= length <= 40:
+            parsed = datetime.fromisoformat(value)  # Python 3.11+ reads the trailing Z itself
+        elif length == 4:
             parsed = datetime(int(value), 7, 1)
-        elif len(value) == 7:
+        elif length == 7:
             parsed = datetime(int(value[:4]), int(value[5:7]), 15)
         else:
-            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            return None
     except ValueError:
         return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
@@ -93,10 +96,13 @@ def reference_of(resource: dict[str, Any]) -> str:
 
 
 def subject_reference(resource: dict[str, Any]) -> str | None:
+    """`subject.reference`, else `patient.reference` (MedicationStatement-style resources)."""
     for key in ("subject", "patient"):
-        ref = as_dict(resource.get(key)).get("reference")
-        if isinstance(ref, str):
-            return ref
+        holder = resource.get(key)
+        if isinstance(holder, dict):
+            ref = holder.get("reference")
+            if isinstance(ref, str):
+                return ref
     return None
 
 

@@ -1,58 +1,71 @@
 """Observations to lab results, coded results and data issues.
 
 Only final, amended and corrected results count (catalog section 2). Results are filtered by code with
-plain dict access first; each analyte's results are converted to its canonical unit, newest first, and
-the newest usable one is fully validated. Anything that cannot be used becomes an UnusableResult with the
-reason, shown on a card, never silently dropped and never guessed.
+plain dict access first; each analyte's results become a `LabSeries`, newest first, in which a result is
+fully validated and converted to the analyte's canonical unit when a rule first reads it. Anything that
+cannot be used becomes an UnusableResult with the reason, shown on a card, never silently dropped and never
+guessed.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 
 from fhir_mappings.codesets import Codesets
 from fhir_mappings.facts import CodedResult, LabResult, UnusableResult
-from fhir_mappings.fhir_values import as_dict, as_list, codings, first_date, reference_of, status_of, text
+from fhir_mappings.fhir_values import (
+    as_dict,
+    as_list,
+    codings,
+    first_date,
+    parse_datetime,
+    reference_of,
+    text,
+)
+from fhir_mappings.lab_series import LabSeries
 from fhir_mappings.model_check import invalid_reason
 from fhir_mappings.units import UnitError, canonical_unit, convert_between, to_canonical
 
-Grouped = tuple[datetime, dict[str, Any], list[tuple[str, str]]]  # (effective, Observation, its codings)
+Grouped = tuple[datetime, dict[str, Any]]  # (effective, Observation)
 USABLE_STATUSES = frozenset({"final", "amended", "corrected"})
-MAX_HISTORY = 50
-HISTORY_ANALYTES = frozenset({"creatinine", "albumin", "weight"})
-"""Analytes whose older results something reads: the zoledronic acid baseline creatinine, the albumin paired
-with a calcium of the same days, the weight within 90 days. Every other analyte is decided on its newest
-usable result, so older ones are never converted (a heavy chart has thousands)."""
 FUTURE_TOLERANCE = timedelta(days=1)
+DATE_FIELDS = ("effectiveDateTime", "effectivePeriod", "effectiveInstant", "issued")
+"""Where a result's date is read, in order; nearly every lab sends effectiveDateTime, tried alone first."""
 
 
 def build_observations(
     observations: list[dict[str, Any]], codesets: Codesets, now: datetime
-) -> tuple[dict[str, tuple[LabResult, ...]], dict[str, tuple[CodedResult, ...]], list[UnusableResult]]:
+) -> tuple[dict[str, LabSeries], dict[str, tuple[CodedResult, ...]], list[UnusableResult]]:
     grouped: dict[str, list[Grouped]] = {}
     coded: dict[str, list[CodedResult]] = {}
     issues: list[UnusableResult] = []
+    latest_allowed = now + FUTURE_TOLERANCE
+    lab_codes, coded_codes = codesets.observations, codesets.coded_observations
     for obs in observations:
-        if status_of(obs) not in USABLE_STATUSES:
+        status = obs.get("status")
+        if not isinstance(status, str) or status not in USABLE_STATUSES:
             continue
-        pairs = codings(obs.get("code"))
-        analyte = codesets.observations.find(pairs)
-        coded_analyte = None if analyte else codesets.coded_observations.find(pairs)
+        concept = obs.get("code")
+        analyte = lab_codes.find_concept(concept)
+        coded_analyte = None if analyte else coded_codes.find_concept(concept)
         if not analyte and not coded_analyte:
             continue
-        when = first_date(obs, "effectiveDateTime", "effectivePeriod", "effectiveInstant", "issued")
-        name = analyte or coded_analyte or ""
-        if when is None or when > now + FUTURE_TOLERANCE:
+        when = parse_datetime(obs.get("effectiveDateTime")) or first_date(obs, *DATE_FIELDS)
+        if when is None or when > latest_allowed:
             reason = "no readable date" if when is None else "dated in the future"
-            issues.append(UnusableResult(name, reason, reference_of(obs), ""))
+            issues.append(UnusableResult(analyte or coded_analyte or "", reason, reference_of(obs), ""))
             continue
         if analyte:
-            grouped.setdefault(analyte, []).append((when, obs, pairs))
+            group = grouped.get(analyte)
+            if group is None:
+                group = grouped[analyte] = []
+            group.append((when, obs))
         elif coded_analyte:
             _add_coded(coded, coded_analyte, obs, when, codesets, issues)
-    labs = {a: _lab_history(a, items, codesets, issues) for a, items in grouped.items()}
+    labs = {a: _lab_series(a, items, codesets, issues) for a, items in grouped.items()}
     return (
         {a: results for a, results in labs.items() if results},
         {a: tuple(sorted(r, key=lambda x: x.effective, reverse=True)) for a, r in coded.items()},
@@ -60,49 +73,37 @@ def build_observations(
     )
 
 
-def _lab_history(
-    analyte: str,
-    items: list[Grouped],
-    codesets: Codesets,
-    issues: list[UnusableResult],
-) -> tuple[LabResult, ...]:
-    """Newest first: up to MAX_HISTORY results of a HISTORY_ANALYTES analyte, else the newest usable one;
-    only the newest usable one is fully validated.
-
-    A heavy chart sends hundreds of results per analyte, so the per-result work stays small: codings
-    come from the grouping pass and the reference-range conversion is memoised (ranges repeat).
-    """
-    items.sort(key=lambda item: item[0], reverse=True)
-    results: list[LabResult] = []
+def _lab_series(
+    analyte: str, items: list[Grouped], codesets: Codesets, issues: list[UnusableResult]
+) -> LabSeries:
+    """Newest first, converted as read (`lab_series`): a heavy chart sends hundreds of results per analyte
+    and most rules read one. The reference-range conversion is memoised (a laboratory repeats its ranges)."""
+    items.sort(key=itemgetter(0), reverse=True)
     unit = canonical_unit(analyte)
-    wanted = MAX_HISTORY if analyte in HISTORY_ANALYTES else 1
-    for when, obs, pairs in items[:MAX_HISTORY]:
-        result = _lab_result(analyte, unit, obs, pairs, when, codesets, issues, validate=not results)
-        if result is not None:
-            results.append(result)
-            if len(results) == wanted:
-                break
-    return tuple(results)
+
+    def convert(raw: Grouped, report_to: list[UnusableResult]) -> LabResult | None:
+        when, obs = raw
+        return _lab_result(analyte, unit, obs, when, codesets, report_to)
+
+    return LabSeries(items, convert, issues)
 
 
 def _lab_result(
     analyte: str,
     canonical_unit_of_analyte: str,
     obs: dict[str, Any],
-    pairs: list[tuple[str, str]],
     when: datetime,
     codesets: Codesets,
     issues: list[UnusableResult],
-    *,
-    validate: bool,
 ) -> LabResult | None:
+    """A result a rule reads: fully validated, then converted to the analyte's canonical unit."""
     value, unit, shown = _quantity(analyte, obs, codesets)
     reference = reference_of(obs)
     try:
         if value is None:
             raise UnitError("no numeric value")
         canonical = to_canonical(analyte, value, unit)
-        reason = invalid_reason(obs) if validate else None
+        reason = invalid_reason(obs)
         if reason:
             raise UnitError(reason)
     except UnitError as exc:
@@ -117,10 +118,17 @@ def _lab_result(
         unit or canonical_unit_of_analyte,
         when,
         reference,
-        "|".join(pairs[0]),
+        _matched_code(analyte, obs, codesets),
         low,
         high,
     )
+
+
+def _matched_code(analyte: str, obs: dict[str, Any], codesets: Codesets) -> str:
+    """`system|code` of the coding that made this result the analyte (shown as evidence)."""
+    pairs = codings(obs.get("code"))
+    matched = next((p for p in pairs if codesets.observations.find((p,)) == analyte), pairs[0])
+    return "|".join(matched)
 
 
 def _quantity(analyte: str, obs: dict[str, Any], codesets: Codesets) -> tuple[float | None, str, str]:

@@ -23,8 +23,10 @@ Patient-view cards carry no suggestion (the order exists; the card states the ri
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
 
 from fhir_mappings.facts import ClinicalFacts, Evidence, LabResult, MedicationFact
+from fhir_mappings.lab_series import on_or_before
 from hooks.findings import INDICATOR_ORDER, ActionSpec, Finding, SuggestionSpec
 from hooks.rule_registry import rule
 from hooks.rules._shared import (
@@ -89,7 +91,13 @@ def creatinine_rise(facts: ClinicalFacts, t: Thresholds) -> CreatinineRise | Non
     if first is None or not results or results[0].unit != t.entry(CREATININE_UNIT_THRESHOLD).unit:
         return None
     lookback = t["baseline_creatinine_lookback_days"]
-    baseline = next((r for r in results if r.day <= first and (first - r.day).days <= lookback), None)
+    # Results are newest first, so the first one dated on or before the first dose is the baseline
+    # candidate; results after the first dose are passed over by date, unread (`on_or_before`, with a bound
+    # two days late so a result's own time zone cannot hide it).
+    late_bound = datetime.combine(first + timedelta(days=2), time(), UTC)
+    baseline = next((r for r in on_or_before(results, late_bound) if r.day <= first), None)
+    if baseline is not None and (first - baseline.day).days > lookback:
+        baseline = None
     current = results[0]
     if baseline is None or current.effective <= baseline.effective:
         return None
