@@ -4,7 +4,8 @@
     .venv/bin/python -m bench.run --quick    # tiny counts, a smoke run of every section
 
 Sections, for three synthetic patients (bench/patients.py: small, typical, heavy):
-1. in process, parsed request to cards, p50/p95/p99 per patient and service;
+1. in process, parsed request to cards, p50/p95/p99 per patient and service, with the garbage-collector
+   settings of a server worker (cds_service/gc_policy.py);
 2. over HTTP on loopback, the production server (gunicorn via cds_service.server, 2 workers), loaded
    by wrk at 1, 8 and 32 connections: p50/p95/p99 and req/s;
 3. the floor: an endpoint on the same stack that only parses the body (bench/floor.py); every HTTP
@@ -36,6 +37,7 @@ from bench.patients import HOOKS, SERVICES, SIZES, hook_request, patient_resourc
 from bench.processes import REPO, start_module
 from bench.report import print_report, targets
 from bench.serve import bench_settings
+from cds_service import gc_policy
 from cds_service.runtime import Runtime, build_runtime
 
 RESULTS = REPO / "bench" / "results"
@@ -85,6 +87,9 @@ def run(plan: Plan, work: Path) -> dict[str, Any]:
     results["startup"] = {"create_app_s": round(time.perf_counter() - started, 3)}
     runtime: Runtime = app.extensions["bonemet"]
     results["patients"] = {size: _chart_summary(prefetch) for size, prefetch in prefetches.items()}
+    # This process now runs the app as a worker would: start-up objects frozen, the worker's GC thresholds.
+    gc_policy.freeze_before_fork()
+    gc_policy.apply_worker_policy()
     results["in_process"] = in_process.measure(runtime, prefetches, plan.in_process_calls, plan.warmup)
     results["fhir_mode"] = fhir_mode.measure(
         lambda origin: build_runtime(bench_settings(database, origin)),

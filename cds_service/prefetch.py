@@ -138,13 +138,20 @@ def _resources_of(value: Any) -> list[dict[str, Any]]:
 
 
 def _add(resolved: ResolvedResources, resources: list[dict[str, Any]]) -> None:
+    """Keep each resource once per (type, id), grouped by type. Runs once per resource of the chart, so
+    the lookups are hoisted out of the loop."""
+    by_type, seen = resolved.by_type, resolved.seen
     for resource in resources:
         resource_type = resource.get("resourceType")
         if not isinstance(resource_type, str) or resource_type == "OperationOutcome":
             continue
         rid = resource.get("id")
         if isinstance(rid, str):  # a malformed id is kept (and reported by the mappers), never deduplicated
-            if (resource_type, rid) in resolved.seen:
+            key = (resource_type, rid)
+            if key in seen:
                 continue
-            resolved.seen.add((resource_type, rid))
-        resolved.by_type.setdefault(resource_type, []).append(resource)
+            seen.add(key)
+        kept = by_type.get(resource_type)
+        if kept is None:
+            kept = by_type[resource_type] = []
+        kept.append(resource)

@@ -16,6 +16,7 @@ from cds_service.fhir_client import FhirClient, parse_allowed_origins
 from cds_service.persistence import Store
 from cds_service.settings import Settings
 from fhir_mappings.codesets import Codesets, load_codesets
+from fhir_mappings.model_check import load_models
 from fhir_mappings.prefetch_queries import prefetch_templates
 from hooks.cards import CardTemplate, load_card_templates
 from hooks.orders import OrderCatalog, load_order_catalog
@@ -41,6 +42,7 @@ class Runtime:
 
 
 def build_runtime(settings: Settings) -> Runtime:
+    load_models()
     codesets = load_codesets(settings.site_dir)
     thresholds = Thresholds.load(settings.site_dir)
     registered = services()

@@ -48,6 +48,13 @@ def _model(resource_type: str) -> Any:
     return getattr(module, resource_type)
 
 
+def load_models() -> None:
+    """Import every model at start-up (in the gunicorn master, before the fork, so workers share them).
+    Imported on first use instead, they cost the first hook call of each worker about a second."""
+    for resource_type in _MODULES:
+        _model(resource_type)
+
+
 def invalid_reason(resource: dict[str, Any]) -> str | None:
     """None when the resource is valid FHIR; else a short reason naming the first bad field (no values)."""
     resource_type = resource.get("resourceType")
