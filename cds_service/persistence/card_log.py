@@ -20,9 +20,8 @@ from __future__ import annotations
 import atexit
 import logging
 import os
-import queue
 import threading
-import time
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -39,6 +38,9 @@ class _Flush:
 
 
 class CardLog:
+    """Rows go into a deque (appending needs no lock); the writer is woken once per batch, not per call:
+    waking it on every call cost a thread switch per request."""
+
     def __init__(
         self,
         write: Callable[[Rows], None],
@@ -53,7 +55,9 @@ class CardLog:
         self._max_pending_calls = max_pending_calls
         self._lock = threading.Lock()
         self._owner_pid: int | None = None
-        self._queue: queue.Queue[Rows | _Flush] = queue.Queue()
+        self._pending: deque[Rows | _Flush] = deque()
+        self._wake = threading.Event()  # something is pending
+        self._hurry = threading.Event()  # someone waits in flush(): do not wait out the delay
         self.dropped = 0
 
     def submit(self, rows: Rows) -> None:
@@ -61,17 +65,21 @@ class CardLog:
         if not rows:
             return
         self._ensure_writer()
-        if self._queue.qsize() >= self._max_pending_calls:  # the database is down or far too slow
+        if len(self._pending) >= self._max_pending_calls:  # the database is down or far too slow
             self._drop(rows)
             return
-        self._queue.put_nowait(rows)
+        self._pending.append(rows)
+        if not self._wake.is_set():
+            self._wake.set()
 
     def flush(self, timeout_s: float = 10.0) -> bool:
         """Wait until every row submitted before this call is written (or dropped); False on timeout."""
         if self._owner_pid != os.getpid():
             return True  # no writer in this process: nothing was submitted here
         marker = _Flush()
-        self._queue.put(marker)
+        self._pending.append(marker)
+        self._hurry.set()
+        self._wake.set()
         return marker.done.wait(timeout_s)
 
     def _ensure_writer(self) -> None:
@@ -83,7 +91,7 @@ class CardLog:
         with self._lock:
             if self._owner_pid == pid:
                 return
-            self._queue = queue.Queue()
+            self._pending, self._wake, self._hurry = deque(), threading.Event(), threading.Event()
             threading.Thread(target=self._run, name="card-log-writer", daemon=True).start()
             if self._owner_pid is None:
                 atexit.register(
@@ -92,37 +100,27 @@ class CardLog:
             self._owner_pid = pid
 
     def _run(self) -> None:
-        pending = self._queue
         while True:
-            first = pending.get()
-            batch, markers = self._collect(pending, first)
-            if batch:
-                self._write_batch(batch)
+            self._wake.wait()
+            self._hurry.wait(self._max_delay_s)  # let the calls of the next moment join this batch
+            self._wake.clear()  # before draining: a call appended from here on sets it again
+            self._hurry.clear()
+            rows, markers = self._drain()
+            for start in range(0, len(rows), self._max_batch_rows):
+                self._write_batch(rows[start : start + self._max_batch_rows])
             for marker in markers:
                 marker.done.set()
 
-    def _collect(
-        self, pending: queue.Queue[Rows | _Flush], first: Rows | _Flush
-    ) -> tuple[Rows, list[_Flush]]:
-        """Rows arriving within `max_delay_s` of the first, up to `max_batch_rows`; a flush marker ends
-        the batch early (someone is waiting for it)."""
-        batch: Rows = []
+    def _drain(self) -> tuple[Rows, list[_Flush]]:
+        rows: Rows = []
         markers: list[_Flush] = []
-        deadline = time.monotonic() + self._max_delay_s
-        item: Rows | _Flush | None = first
-        while item is not None:
+        while self._pending:
+            item = self._pending.popleft()
             if isinstance(item, _Flush):
                 markers.append(item)
-                break
-            batch.extend(item)
-            if len(batch) >= self._max_batch_rows:
-                break
-            remaining = deadline - time.monotonic()
-            try:
-                item = pending.get(timeout=remaining) if remaining > 0 else pending.get_nowait()
-            except queue.Empty:
-                item = None
-        return batch, markers
+            else:
+                rows.extend(item)
+        return rows, markers
 
     def _write_batch(self, batch: Rows) -> None:
         try:
