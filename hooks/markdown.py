@@ -29,6 +29,8 @@ _WWW_AUTOLINK = re.compile(r"(?i)\b(www)\.")
 # Text that would open a block at the start: heading, bullet list or thematic break, ordered list ("3. ").
 _BLOCK_START = re.compile(r"^(#|\+|-|\d+[.)](?=\s|$))")
 _WHITESPACE_RUN = re.compile(r"\s+")
+# Anything any of the above could change; text without it is returned as it is (one scan, not five).
+_ANY_SPECIAL = re.compile(r"[&<>\\`*_\[\]|~:@]|(?i:www\.)|^(?:#|\+|-|\d+[.)])")
 
 
 def plain_text(text: object, max_chars: int | None = None) -> str:
@@ -39,15 +41,24 @@ def plain_text(text: object, max_chars: int | None = None) -> str:
     """
     raw = str(text)
     # isprintable() is False for every C* and Z* character but the space, so it proves there is nothing
-    # to clean; the per-character scan runs only for the rare text that needs it.
-    cleaned = raw if raw.isprintable() else "".join(" " if _is_invisible(ch) else ch for ch in raw)
-    single_line = _WHITESPACE_RUN.sub(" ", cleaned).strip()
+    # to clean but runs of spaces; the per-character scan runs only for the rare text that needs it.
+    if raw.isprintable():
+        single_line = (_WHITESPACE_RUN.sub(" ", raw) if "  " in raw else raw).strip()
+    else:
+        cleaned = "".join(" " if _is_invisible(ch) else ch for ch in raw)
+        single_line = _WHITESPACE_RUN.sub(" ", cleaned).strip()
     return shorten(single_line, max_chars) if max_chars else single_line
 
 
 def escape_markdown(text: object, max_chars: int | None = MAX_CELL_CHARS) -> str:
     """Untrusted text as inert Markdown: it renders as the same characters and never as markup."""
     escaped = plain_text(text, max_chars)
+    if not _ANY_SPECIAL.search(escaped):
+        return escaped  # most values, units, dates and references: nothing to escape
+    return _escape_specials(escaped)
+
+
+def _escape_specials(escaped: str) -> str:
     for raw, entity in _HTML_ENTITIES:
         escaped = escaped.replace(raw, entity)
     escaped = _INLINE_SPECIALS.sub(r"\\\1", escaped)

@@ -10,10 +10,12 @@ import re
 from datetime import date
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from fhir_mappings.facts import Evidence
 from hooks.findings import Finding
-from hooks.markdown import escape_markdown, plain_text, shorten
+from hooks.markdown import _escape_specials, _is_invisible, escape_markdown, plain_text, shorten
 from tests.cards.conftest import dose_finding
 
 markdown_it = pytest.importorskip("markdown_it")
@@ -110,3 +112,22 @@ def test_a_finding_value_in_the_summary_cannot_break_the_line(render) -> None:
         Finding("EXAMPLE-DOSE-CHECK", "warning", values={"dose": "3\n\n# x", "crcl": "1", "drafted": "d"})
     )
     assert card["summary"] == "Reduce zoledronic acid to 3 # x mg: CrCl 1 mL/min"
+
+
+MARKDOWN_ALPHABET = st.sampled_from(list("ab1. -#+)(&<>\\`*_[]|~:@wW\n\t\u200b\u00a0 ")) | st.characters()
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(MARKDOWN_ALPHABET, max_size=40))
+def test_the_no_special_characters_shortcut_changes_nothing(text: str) -> None:
+    """escape_markdown returns text unchanged when one scan finds nothing to escape: that scan must
+    never miss what the full escaping would have changed."""
+    cleaned = plain_text(text, 200)
+    assert escape_markdown(text) == _escape_specials(cleaned)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(MARKDOWN_ALPHABET, max_size=40))
+def test_plain_text_shortcut_matches_the_full_cleaning(text: str) -> None:
+    full = re.sub(r"\s+", " ", "".join(" " if _is_invisible(ch) else ch for ch in text)).strip()
+    assert plain_text(text) == full
