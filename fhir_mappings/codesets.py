@@ -43,15 +43,10 @@ class _Lookup:
         exact = self.exact
         for pair in codings:
             name = exact.get(pair)
+            if name is None:
+                name = self._find_normalised(pair)
             if name is not None:
                 return name
-            system, code = pair
-            normalised = self._norm(system, code)
-            if normalised != code and (system, normalised) in exact:
-                return exact[(system, normalised)]
-            for prefix, name in self.prefixes.get(system, ()):
-                if normalised.startswith(prefix):
-                    return name
         return None
 
     def find_concept(self, concept: Any) -> str | None:
@@ -60,13 +55,28 @@ class _Lookup:
         raw = concept.get("coding") if isinstance(concept, dict) else None
         if not isinstance(raw, list):
             return None
+        exact = self.exact
         for coding in raw:
             if isinstance(coding, dict):
                 system, code = coding.get("system"), coding.get("code")
                 if isinstance(system, str) and isinstance(code, str) and code:
-                    name = self.find(((system, code.strip()),))
+                    pair = (system, code.strip())
+                    name = exact.get(pair)
+                    if name is None:
+                        name = self._find_normalised(pair)
                     if name is not None:
                         return name
+        return None
+
+    def _find_normalised(self, pair: Coding) -> str | None:
+        """An ICD code written with dots or in lower case, or a code under one of the prefixes."""
+        system, code = pair
+        normalised = self._norm(system, code)
+        if normalised != code and (system, normalised) in self.exact:
+            return self.exact[(system, normalised)]
+        for prefix, name in self.prefixes.get(system, ()):
+            if normalised.startswith(prefix):
+                return name
         return None
 
     def _norm(self, system: str, code: str) -> str:

@@ -56,8 +56,10 @@ def get_rule(rule_id: str) -> RegisteredRule:
 
 
 def all_rules() -> dict[str, RegisteredRule]:
+    """Every rule, in the order of their modules' names: registration order depends on which module a
+    test (or a site plug-in) imported first, and the generated catalog must not."""
     _load_rule_modules()
-    return dict(_RULES)
+    return dict(sorted(_RULES.items(), key=lambda item: item[1].evaluate.__module__))
 
 
 def _load_rule_modules() -> None:
