@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import urllib.request
 from pathlib import Path
@@ -90,3 +91,15 @@ def run_wrk(url: str, body_path: Path, script: Path, connections: int, seconds: 
         "p99_ms": raw["p99_us"] / 1000,
         "max_ms": raw["max_us"] / 1000,
     }
+
+
+def median_run(rounds: list[dict[str, Any]]) -> dict[str, Any]:
+    """One result from several runs at the same level: the median of each figure, the sum of requests
+    and errors, and each round's p50 and req/s kept beside it (the spread is part of the result)."""
+    merged: dict[str, Any] = {"connections": rounds[0]["connections"], "rounds": len(rounds)}
+    for key in ("req_per_s", "p50_ms", "p95_ms", "p99_ms", "max_ms"):
+        merged[key] = statistics.median(r[key] for r in rounds)
+    merged["requests"] = sum(r["requests"] for r in rounds)
+    merged["errors"] = sum(r["errors"] for r in rounds)
+    merged["each_round"] = [{"p50_ms": r["p50_ms"], "req_per_s": r["req_per_s"]} for r in rounds]
+    return merged

@@ -83,8 +83,10 @@ def _max(by_hook: dict[str, Any], key: str) -> float | None:
 
 
 def _target(name: str, value: float | None, limit: float, *, below: bool) -> dict[str, Any]:
+    """`value_over_limit` says how far from the target: above 1 is a miss by that factor either way."""
     met = None if value is None else (value < limit if below else value >= limit)
-    return {"target": name, "value": value, "limit": limit, "met": met}
+    distance = None if not value else round(value / limit if below else limit / value, 2)
+    return {"target": name, "value": value, "limit": limit, "met": met, "miss_factor": distance}
 
 
 def print_report(results: dict[str, Any]) -> None:
@@ -177,9 +179,15 @@ def print_report(results: dict[str, Any]) -> None:
     )
     _table(
         "Targets",
-        ["target", "value", "limit", "met"],
+        ["target", "value", "limit", "met", "x of the target (above 1: missed by that factor)"],
         [
-            [t["target"], t["value"], t["limit"], {True: "yes", False: "NO", None: "not measured"}[t["met"]]]
+            [
+                t["target"],
+                t["value"],
+                t["limit"],
+                {True: "yes", False: "NO", None: "not measured"}[t["met"]],
+                t["miss_factor"],
+            ]
             for t in results["targets"]
         ],
     )

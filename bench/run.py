@@ -7,7 +7,8 @@ Sections, for three synthetic patients (bench/patients.py: small, typical, heavy
 1. in process, parsed request to cards, p50/p95/p99 per patient and service, with the garbage-collector
    settings of a server worker (cds_service/gc_policy.py);
 2. over HTTP on loopback, the production server (gunicorn via cds_service.server, 2 workers), loaded
-   by wrk at 1, 8 and 32 connections: p50/p95/p99 and req/s;
+   by wrk at 1, 8 and 32 connections: p50/p95/p99 and req/s, each the median of 3 rounds of 3 s that
+   interleave the floor with the services;
 3. the floor: an endpoint on the same stack that only parses the body (bench/floor.py); every HTTP
    result is also given as a ratio to it;
 4. FHIR-server mode: no prefetch, a loopback FHIR server answering each query after 100 ms;
@@ -51,13 +52,14 @@ class Plan:
     http_sizes: tuple[str, ...]
     connections: tuple[int, ...]
     http_seconds: float
+    http_rounds: int
     fhir_sizes: tuple[str, ...]
     fhir_calls: int
     memory_checkpoints: tuple[int, ...]
 
 
-FULL = Plan("full", 1000, 50, tuple(SIZES), (1, 8, 32), 5, tuple(SIZES), 30, (1000, 10000))
-QUICK = Plan("quick", 10, 2, ("small",), (1,), 1, ("small",), 2, (50, 100))
+FULL = Plan("full", 1000, 50, tuple(SIZES), (1, 8, 32), 3, 3, tuple(SIZES), 30, (1000, 10000))
+QUICK = Plan("quick", 10, 2, ("small",), (1,), 1, 1, ("small",), 2, (50, 100))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -111,35 +113,41 @@ def run(plan: Plan, work: Path) -> dict[str, Any]:
 def _http(
     plan: Plan, bodies: dict[tuple[str, str], Path], script: Path, database: str, work: Path
 ) -> dict[str, Any]:
+    """Each result is the median of `http_rounds` runs, and the rounds interleave the floor with the
+    services (floor, patient-view, order-select, order-sign, floor, ...): on a shared machine the speed
+    drifts by tens of percent within minutes, and a floor measured minutes apart from the service it is
+    compared with would carry that drift into the ratio."""
     server = _server(database, work / "http-server.log")
     found: dict[str, Any] = {}
     try:
         for size in plan.http_sizes:
-            floor_body = bodies[(size, "patient-view")]
-            floor_url = server.base_url + FLOOR_PATH
-            http_load.check_once(floor_url, floor_body.read_bytes())
-            found[size] = {
-                "floor": [
-                    http_load.run_wrk(floor_url, floor_body, script, c, plan.http_seconds)
-                    for c in plan.connections
-                ]
-            }
+            endpoints = {"floor": (server.base_url + FLOOR_PATH, bodies[(size, "patient-view")])}
             for hook in HOOKS:
-                url = f"{server.base_url}/cds-services/{SERVICES[hook]}"
-                http_load.check_once(url, bodies[(size, hook)].read_bytes())
-                runs = [
-                    http_load.run_wrk(url, bodies[(size, hook)], script, c, plan.http_seconds)
-                    for c in plan.connections
-                ]
-                for measured, floor in zip(runs, found[size]["floor"], strict=True):
-                    measured["p50_ratio_to_floor"] = round(measured["p50_ms"] / floor["p50_ms"], 2)
-                    measured["req_per_s_ratio_to_floor"] = round(
-                        measured["req_per_s"] / floor["req_per_s"], 3
-                    )
-                found[size][hook] = runs
+                endpoints[hook] = (f"{server.base_url}/cds-services/{SERVICES[hook]}", bodies[(size, hook)])
+            for url, body in endpoints.values():
+                http_load.check_once(url, body.read_bytes())
+            runs: dict[tuple[str, int], list[dict[str, Any]]] = {}
+            for _round in range(plan.http_rounds):
+                for connections in plan.connections:
+                    for name, (url, body) in endpoints.items():
+                        run = http_load.run_wrk(url, body, script, connections, plan.http_seconds)
+                        runs.setdefault((name, connections), []).append(run)
+            found[size] = {
+                name: [http_load.median_run(runs[(name, c)]) for c in plan.connections] for name in endpoints
+            }
+            _add_ratios(found[size])
     finally:
         server.stop()
     return found
+
+
+def _add_ratios(endpoints: dict[str, list[dict[str, Any]]]) -> None:
+    for name, measured_runs in endpoints.items():
+        if name == "floor":
+            continue
+        for measured, floor in zip(measured_runs, endpoints["floor"], strict=True):
+            measured["p50_ratio_to_floor"] = round(measured["p50_ms"] / floor["p50_ms"], 2)
+            measured["req_per_s_ratio_to_floor"] = round(measured["req_per_s"] / floor["req_per_s"], 3)
 
 
 def _memory(
