@@ -15,7 +15,10 @@ CrCl <= 60, since the 50-60 band includes 60), `cannot-assess`.
 Decision beyond the catalog: when zoledronic acid is active or drafted and CrCl cannot be computed, the
 rule fires `cannot-assess` listing what is missing, with eGFR as context only (the label doses by
 Cockcroft-Gault; eGFR is never substituted): info in patient-view, warning in order hooks. It never
-guesses a dose. A dose below the label dose is not flagged (a deliberate reduction is allowed).
+guesses a dose. A dose below the label dose is not flagged (a deliberate reduction is allowed). The
+baseline creatinine is searched for by date through the whole chart, however many results came after the
+first dose (an earlier version looked at the newest 50 only, and missed the baseline of a patient on
+zoledronic acid for over a year of weekly tests); every creatinine it reads is validated as FHIR R4.
 Patient-view cards carry no suggestion (the order exists; the card states the right dose); order hooks
 `update` the draft to the label dose, or at CrCl < 30 `delete` it and `create` denosumab.
 """
