@@ -258,6 +258,7 @@ class Tally:
     errors: Counter[str] = field(default_factory=Counter)
     acknowledged: list[str] = field(default_factory=list)
     cards_returned: int = 0
+    returned_uuids: list[str] = field(default_factory=list)
 
     def record(self, kind: str, seconds: float, error: str | None = None) -> None:
         with self.lock:
@@ -318,6 +319,7 @@ class Load:
                 cards = response.json().get("cards", [])
                 with self.tally.lock:
                     self.tally.cards_returned += len(cards)
+                    self.tally.returned_uuids.extend(str(card["uuid"]).lower() for card in cards)
                 for card in cards:
                     if service_id == "bonemet-patient-view" and not self.cards.full():
                         self.cards.put(card["uuid"])
@@ -351,9 +353,21 @@ class Load:
 
 def persisted_feedback(database_url: str, card_uuids: list[str]) -> Counter[str]:
     """How many feedback rows each acknowledged card uuid has in the database."""
+    from cds_service.persistence import Feedback
+
+    return _rows_per_uuid(database_url, Feedback, card_uuids)
+
+
+def persisted_cards(database_url: str, card_uuids: list[str]) -> Counter[str]:
+    """How many card records each returned card uuid has (written behind the answers, flushed on stop)."""
+    from cds_service.persistence import CardRecord
+
+    return _rows_per_uuid(database_url, CardRecord, card_uuids)
+
+
+def _rows_per_uuid(database_url: str, table: Any, card_uuids: list[str]) -> Counter[str]:
     from sqlalchemy import create_engine, select
 
-    from cds_service.persistence import Feedback
     from cds_service.persistence.engine import normalise_url
 
     engine = create_engine(normalise_url(database_url))
@@ -363,9 +377,7 @@ def persisted_feedback(database_url: str, card_uuids: list[str]) -> Counter[str]
             for start in range(0, len(card_uuids), 500):
                 chunk = card_uuids[start : start + 500]
                 found.update(
-                    connection.execute(
-                        select(Feedback.card_uuid).where(Feedback.card_uuid.in_(chunk))
-                    ).scalars()
+                    connection.execute(select(table.card_uuid).where(table.card_uuid.in_(chunk))).scalars()
                 )
     finally:
         engine.dispose()
@@ -402,6 +414,7 @@ class ServerObservations:
     internal_errors: int
     leaks: list[str]
     log_tail: str
+    card_records: Counter[str] = field(default_factory=Counter)
 
     def growth_mb(self) -> dict[str, float]:
         return {
@@ -440,6 +453,7 @@ def run_soak(args: argparse.Namespace, directory: Path) -> dict[str, Any]:
             log_tail=server.log_tail(15),
         )
     found = persisted_feedback(database_url, tally.acknowledged)
+    seen.card_records = persisted_cards(database_url, tally.returned_uuids)  # the server has stopped
     return _report(args, tally, found, seen, database_url)
 
 
@@ -457,6 +471,10 @@ def _failures(
         failures.append(f"{len(seen.leaks)} patient-data strings in the server log")
     if missing or duplicated:
         failures.append(f"{len(missing)} acknowledged feedback rows missing, {len(duplicated)} duplicated")
+    unrecorded = [u for u in tally.returned_uuids if seen.card_records[u] != 1]
+    if unrecorded:
+        total = len(tally.returned_uuids)
+        failures.append(f"{len(unrecorded)} of {total} returned cards have no card record")
     if seen.workers_after != seen.workers:
         failures.append(f"workers changed during the run: {seen.workers} -> {seen.workers_after}")
     if any(None in (seen.rss_start[p], seen.rss_end[p]) for p in seen.workers):
@@ -486,6 +504,7 @@ def _report(
         "cards_returned": tally.cards_returned,
         "feedback_acknowledged": len(tally.acknowledged),
         "feedback_persisted": sum(1 for u in tally.acknowledged if found[u] > 0),
+        "card_records_persisted": sum(1 for u in tally.returned_uuids if seen.card_records[u] == 1),
         "errors": dict(tally.errors),
         "rss_kib_start": {str(p): v for p, v in seen.rss_start.items()},
         "rss_kib_end": {str(p): v for p, v in seen.rss_end.items()},

@@ -94,9 +94,8 @@ class CardLog:
             self._pending, self._wake, self._hurry = deque(), threading.Event(), threading.Event()
             threading.Thread(target=self._run, name="card-log-writer", daemon=True).start()
             if self._owner_pid is None:
-                atexit.register(
-                    self.flush
-                )  # inherited by a forked child, where it flushes that child's queue
+                # A forked child inherits this registration; there it flushes the child's own queue.
+                atexit.register(self.flush)
             self._owner_pid = pid
 
     def _run(self) -> None:
@@ -126,13 +125,17 @@ class CardLog:
         try:
             self._write(batch)
         except Exception as exc:  # noqa: BLE001 - logged; analytics must not take the worker down
-            self.dropped += len(batch)
+            self._count_dropped(len(batch))
             log.error("could not record %d card records: %s", len(batch), type(exc).__name__)
 
     def _drop(self, rows: Rows) -> None:
-        self.dropped += len(rows)
+        self._count_dropped(len(rows))
         log.error(
             "card log queue full (%d calls waiting): dropped %d card records",
             self._max_pending_calls,
             len(rows),
         )
+
+    def _count_dropped(self, count: int) -> None:
+        with self._lock:  # request threads and the writer both drop
+            self.dropped += count

@@ -42,4 +42,5 @@ def test_ten_second_soak_passes(tmp_path: Path) -> None:
     assert report["cards_returned"] > 0
     assert report["feedback_acknowledged"] >= 20
     assert report["feedback_persisted"] == report["feedback_acknowledged"]
+    assert report["card_records_persisted"] == report["cards_returned"]  # written behind, none lost
     assert len(report["rss_kib_start"]) == 2 and all(v > 0 for v in report["rss_kib_end"].values())
