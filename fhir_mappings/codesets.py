@@ -40,11 +40,8 @@ class _Lookup:
         The raw pair is tried first: it is the normalised one for every non-ICD system and for ICD codes
         sent without dots, so the common case is one dict lookup (a heavy chart asks thousands of times).
         """
-        exact = self.exact
         for pair in codings:
-            name = exact.get(pair)
-            if name is None:
-                name = self._find_normalised(pair)
+            name = self._find_pair(pair)
             if name is not None:
                 return name
         return None
@@ -55,18 +52,18 @@ class _Lookup:
         raw = concept.get("coding") if isinstance(concept, dict) else None
         if not isinstance(raw, list):
             return None
-        exact = self.exact
         for coding in raw:
             if isinstance(coding, dict):
                 system, code = coding.get("system"), coding.get("code")
                 if isinstance(system, str) and isinstance(code, str) and code:
-                    pair = (system, code.strip())
-                    name = exact.get(pair)
-                    if name is None:
-                        name = self._find_normalised(pair)
+                    name = self._find_pair((system, code.strip()))
                     if name is not None:
                         return name
         return None
+
+    def _find_pair(self, pair: Coding) -> str | None:
+        name = self.exact.get(pair)
+        return name if name is not None else self._find_normalised(pair)
 
     def _find_normalised(self, pair: Coding) -> str | None:
         """An ICD code written with dots or in lower case, or a code under one of the prefixes."""
