@@ -35,6 +35,7 @@ check: lint typecheck
 lint:
 	$(BIN)/ruff check cds_service hooks fhir_mappings tests bench
 	$(BIN)/ruff format --check cds_service hooks fhir_mappings
+	$(BIN)/lint-imports
 
 typecheck:
 	$(BIN)/mypy

@@ -16,13 +16,14 @@ from cds_service.fhir_client import FhirClient, parse_allowed_origins
 from cds_service.persistence import Store
 from cds_service.settings import Settings
 from fhir_mappings.codesets import Codesets, load_codesets
+from fhir_mappings.errors import SiteDataError
 from fhir_mappings.model_check import load_models
 from fhir_mappings.prefetch_queries import prefetch_templates
+from fhir_mappings.thresholds import Thresholds
 from hooks.cards import CardTemplate, load_card_templates
 from hooks.orders import OrderCatalog, load_order_catalog
 from hooks.rule_registry import all_rules
 from hooks.service_registry import CdsServiceDefinition, services
-from hooks.thresholds import Thresholds
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +44,7 @@ class Runtime:
 
 def build_runtime(settings: Settings) -> Runtime:
     load_models()
-    codesets = load_codesets(settings.site_dir)
-    thresholds = Thresholds.load(settings.site_dir)
+    codesets, thresholds = _load_site_data(settings)
     registered = services()
     templates = load_card_templates()
     _check_rules_have_templates(registered, templates)
@@ -78,6 +78,14 @@ def build_runtime(settings: Settings) -> Runtime:
         client,
         verifier,
     )
+
+
+def _load_site_data(settings: Settings) -> tuple[Codesets, Thresholds]:
+    """Code sets and thresholds, shipped plus site overrides; a malformed file stops start-up."""
+    try:
+        return load_codesets(settings.site_dir), Thresholds.load(settings.site_dir)
+    except SiteDataError as exc:
+        raise ConfigurationError(str(exc)) from None
 
 
 def _check_rules_have_templates(

@@ -16,7 +16,7 @@ from fhir_mappings.imaging import build_imaging
 from fhir_mappings.medications import build_medications
 from fhir_mappings.observations import build_observations
 from fhir_mappings.patient import build_patient
-from hooks.thresholds import Thresholds
+from fhir_mappings.thresholds import Thresholds
 
 ResourcesByType = dict[str, list[dict[str, Any]]]
 

@@ -14,8 +14,8 @@ from typing import Literal
 
 from fhir_mappings.facts import CalciumAssessment, Evidence, LabResult, Labs
 from fhir_mappings.lab_series import on_or_before
+from fhir_mappings.thresholds import Thresholds
 from fhir_mappings.units import unit_system
-from hooks.thresholds import Thresholds
 
 MG_DL_PER_MMOL_L = 4.008
 

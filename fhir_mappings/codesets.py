@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from cds_service.errors import ConfigurationError
+from fhir_mappings.errors import CodesetConfigError
 
 DEFAULTS_PATH = Path(__file__).parent / "data" / "codesets.yaml"
 Coding = tuple[str, str]
@@ -111,16 +111,16 @@ def load_codesets(site_dir: Path | None = None) -> Codesets:
     try:
         return _build(data)
     except (KeyError, TypeError, AttributeError) as exc:
-        raise ConfigurationError(f"code sets are malformed ({type(exc).__name__}: {exc})") from None
+        raise CodesetConfigError(f"code sets are malformed ({type(exc).__name__}: {exc})") from None
 
 
 def _read(path: Path) -> dict[str, Any]:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
-        raise ConfigurationError(f"{path}: not valid YAML ({exc})") from None
+        raise CodesetConfigError(f"{path}: not valid YAML ({exc})") from None
     if not isinstance(data, dict):
-        raise ConfigurationError(f"{path}: expected a mapping")
+        raise CodesetConfigError(f"{path}: expected a mapping")
     return data
 
 
@@ -128,10 +128,10 @@ def _merge(base: dict[str, Any], site: dict[str, Any], path: Path) -> None:
     """Site entries add codes to existing sets (or create new analyte/agent sets); nothing is removed."""
     for section, sets in site.items():
         if section not in SECTIONS:
-            raise ConfigurationError(f"{path}: unknown section '{section}' (allowed: {', '.join(SECTIONS)})")
+            raise CodesetConfigError(f"{path}: unknown section '{section}' (allowed: {', '.join(SECTIONS)})")
         for name, entry in (sets or {}).items():
             if not isinstance(entry, dict) or not isinstance(entry.get("codes", []), list):
-                raise ConfigurationError(f"{path}: {section}.{name} needs a list of codes")
+                raise CodesetConfigError(f"{path}: {section}.{name} needs a list of codes")
             target = base[section].setdefault(name, {"source": f"site ({path.name})", "codes": []})
             target["codes"] = list(target.get("codes") or []) + list(entry.get("codes") or [])
             if "class" in entry:
@@ -184,7 +184,7 @@ def _build(data: dict[str, Any]) -> Codesets:
 def _add(table: _Lookup, systems: dict[str, str], name: str, item: dict[str, Any]) -> None:
     code, prefix = item.get("code"), item.get("prefix")
     if code is None and prefix is None:
-        raise ConfigurationError(f"code set '{name}': an entry needs 'code' or 'prefix'")
+        raise CodesetConfigError(f"code set '{name}': an entry needs 'code' or 'prefix'")
     table.add(
         _system(systems, item["system"]),
         name,
@@ -199,4 +199,4 @@ def _system(systems: dict[str, str], name: str) -> str:
         return systems[name]
     if "://" in name or name.startswith(("urn:", "http")):
         return name
-    raise ConfigurationError(f"unknown code system '{name}' (add it under 'systems' or use its URI)")
+    raise CodesetConfigError(f"unknown code system '{name}' (add it under 'systems' or use its URI)")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from fhir_mappings.facts import CreatinineClearance, Evidence, LabResult, Labs, PatientFact
-from hooks.thresholds import Thresholds
+from fhir_mappings.thresholds import Thresholds
 
 
 def creatinine_clearance(

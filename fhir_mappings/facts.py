@@ -19,6 +19,7 @@ from typing import Literal
 
 Sex = Literal["male", "female"]
 Verification = Literal["confirmed", "suspected"]
+Regimen = Literal["oncology", "osteoporosis", "unknown"]
 
 
 @dataclass(frozen=True)
@@ -128,6 +129,9 @@ class MedicationFact:
     reference: str
     display: str
     is_draft: bool = False
+    regimen: Regimen | None = None
+    """BMA orders only (RULES.md 7.1.5): `oncology`, `osteoporosis` or `unknown` (no product code, dose or
+    interval decides it; counted as oncology for duplication and safety checks). None for other agents."""
 
     @property
     def is_active(self) -> bool:

@@ -10,8 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from fhir_mappings.facts import ClinicalFacts
+from fhir_mappings.thresholds import Thresholds
 from hooks.findings import Finding
-from hooks.thresholds import Thresholds
 
 RuleFunction = Callable[[ClinicalFacts, Thresholds], "Finding | None"]
 

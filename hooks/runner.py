@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from fhir_mappings.facts import ClinicalFacts
+from fhir_mappings.thresholds import Thresholds
 from hooks.data_notices import data_quality_finding, data_unavailable_finding
 from hooks.findings import INDICATOR_ORDER, Finding
 from hooks.order_rules import orders_to_check
 from hooks.rule_registry import get_rule
 from hooks.service_registry import CdsServiceDefinition
-from hooks.thresholds import Thresholds
 
 
 def has_lung_cancer(facts: ClinicalFacts) -> bool:

@@ -20,10 +20,10 @@ from __future__ import annotations
 from datetime import date
 
 from fhir_mappings.facts import ClinicalFacts, Evidence
+from fhir_mappings.thresholds import Thresholds
 from hooks.findings import ActionSpec, Finding, SuggestionSpec
 from hooks.rule_registry import rule
 from hooks.rules._shared import PATIENT_VIEW, condition_evidence, imaging_evidence, whole_body_bone_scans
-from hooks.thresholds import Thresholds
 
 RULE_ID = "BASELINE-BONE-SCAN"
 DIAGNOSIS_DATE_MISSING = "date the lung cancer was diagnosed or recorded (Condition onset or recordedDate)"

@@ -25,6 +25,7 @@ Decisions beyond the catalog:
 from __future__ import annotations
 
 from fhir_mappings.facts import ClinicalFacts, MedicationFact
+from fhir_mappings.thresholds import Thresholds
 from hooks.findings import ActionSpec, Finding, SuggestionSpec
 from hooks.rule_registry import rule
 from hooks.rules._shared import (
@@ -34,7 +35,6 @@ from hooks.rules._shared import (
     is_order_hook,
     medication_evidence,
 )
-from hooks.thresholds import Thresholds
 
 RULE_ID = "BMA-DUPLICATION"
 LABEL_SOURCE = "Xgeva label (patients receiving Xgeva should not take Prolia: same active ingredient)"

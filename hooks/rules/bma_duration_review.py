@@ -18,6 +18,7 @@ from __future__ import annotations
 from datetime import date
 
 from fhir_mappings.facts import ClinicalFacts
+from fhir_mappings.thresholds import Thresholds
 from hooks.findings import Finding, Indicator
 from hooks.rule_registry import rule
 from hooks.rules._shared import (
@@ -29,7 +30,6 @@ from hooks.rules._shared import (
     medication_evidence,
     months_between,
 )
-from hooks.thresholds import Thresholds
 
 RULE_ID = "BMA-DURATION-REVIEW"
 

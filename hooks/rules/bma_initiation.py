@@ -24,6 +24,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from fhir_mappings.facts import ClinicalFacts, Evidence
+from fhir_mappings.thresholds import Thresholds
 from hooks.findings import ActionSpec, Finding, SuggestionSpec
 from hooks.rule_registry import rule
 from hooks.rules._shared import (
@@ -36,7 +37,6 @@ from hooks.rules._shared import (
     fmt_number,
 )
 from hooks.rules.za_renal_dosing import LABEL_DOSE_SOURCE, za_label_dose
-from hooks.thresholds import Thresholds
 
 RULE_ID = "BMA-INITIATION"
 REASON = "Confirmed bone metastasis of lung cancer (consensus 6.3, Table 1)"

@@ -17,6 +17,7 @@ from datetime import date
 from typing import NamedTuple
 
 from fhir_mappings.facts import ClinicalFacts, Evidence, ImagingFact
+from fhir_mappings.thresholds import Thresholds
 from hooks.findings import ActionSpec, Finding, SuggestionSpec
 from hooks.rule_registry import rule
 from hooks.rules._shared import (
@@ -33,7 +34,6 @@ from hooks.rules._shared import (
     latest_of,
     medication_evidence,
 )
-from hooks.thresholds import Thresholds
 
 RULE_ID = "BMA-PRETREATMENT-WORKUP"
 NTX_ANALYTES = ("ntx_urine", "ntx_serum")

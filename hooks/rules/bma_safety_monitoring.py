@@ -12,6 +12,7 @@ setting). Suggests the whole Table 1 monitoring set: calcium, creatinine, phosph
 from __future__ import annotations
 
 from fhir_mappings.facts import ClinicalFacts, Evidence
+from fhir_mappings.thresholds import Thresholds
 from hooks.findings import ActionSpec, Finding, SuggestionSpec
 from hooks.rule_registry import rule
 from hooks.rules._shared import (
@@ -24,7 +25,6 @@ from hooks.rules._shared import (
     latest_of,
     medication_evidence,
 )
-from hooks.thresholds import Thresholds
 
 RULE_ID = "BMA-SAFETY-MONITORING"
 REASON = "Safety monitoring on a bone-modifying drug (consensus Table 1 precautions)"

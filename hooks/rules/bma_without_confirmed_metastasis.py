@@ -23,6 +23,7 @@ Decisions beyond the catalog, on what "an oncology dose" is:
 from __future__ import annotations
 
 from fhir_mappings.facts import ClinicalFacts, ConditionFact, Evidence, MedicationFact
+from fhir_mappings.thresholds import Thresholds
 from hooks.findings import Finding
 from hooks.rule_registry import rule
 from hooks.rules._shared import (
@@ -33,7 +34,6 @@ from hooks.rules._shared import (
     medication_evidence,
     suspected_bone_metastases,
 )
-from hooks.thresholds import Thresholds
 
 RULE_ID = "BMA-WITHOUT-CONFIRMED-METASTASIS"
 

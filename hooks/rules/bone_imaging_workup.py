@@ -34,6 +34,7 @@ from datetime import date
 from typing import NamedTuple
 
 from fhir_mappings.facts import ClinicalFacts, Evidence, ImagingFact, LabResult
+from fhir_mappings.thresholds import Thresholds
 from hooks.findings import ActionSpec, Finding, SuggestionSpec
 from hooks.rule_registry import rule
 from hooks.rules._shared import (
@@ -45,7 +46,6 @@ from hooks.rules._shared import (
     imaging_evidence,
     lab_evidence,
 )
-from hooks.thresholds import Thresholds
 
 RULE_ID = "BONE-IMAGING-WORKUP"
 ALP_DEFAULTS = {"male": "alp_upper_male_u_l", "female": "alp_upper_female_u_l"}

@@ -19,6 +19,7 @@ from __future__ import annotations
 from datetime import date
 
 from fhir_mappings.facts import ClinicalFacts, ImagingFact
+from fhir_mappings.thresholds import Thresholds
 from hooks.findings import ActionSpec, Finding, SuggestionSpec
 from hooks.rule_registry import rule
 from hooks.rules._shared import (
@@ -30,7 +31,6 @@ from hooks.rules._shared import (
     whole_body_bone_scans,
 )
 from hooks.rules.baseline_bone_scan import baseline_scan
-from hooks.thresholds import Thresholds
 
 RULE_ID = "BONE-SCAN-FOLLOWUP"
 BONE_SCAN = SuggestionSpec(

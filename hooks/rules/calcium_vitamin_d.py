@@ -14,6 +14,7 @@ orders would let a clinician accept both and double the dose.
 from __future__ import annotations
 
 from fhir_mappings.facts import ClinicalFacts, Evidence
+from fhir_mappings.thresholds import Thresholds
 from hooks.findings import ActionSpec, Finding, SuggestionSpec
 from hooks.rule_registry import rule
 from hooks.rules._shared import (
@@ -25,7 +26,6 @@ from hooks.rules._shared import (
     is_order_hook,
     medication_evidence,
 )
-from hooks.thresholds import Thresholds
 
 RULE_ID = "CALCIUM-VITAMIN-D"
 SUPPLEMENT_ORDERS = {"calcium_supplement": "calcium_500mg_daily", "vitamin_d": "vitamin_d_400iu_daily"}

@@ -21,6 +21,7 @@ Decisions beyond the catalog:
 from __future__ import annotations
 
 from fhir_mappings.facts import ClinicalFacts, MedicationFact
+from fhir_mappings.thresholds import Thresholds
 from hooks.findings import ActionSpec, Finding, SuggestionSpec
 from hooks.rule_registry import rule
 from hooks.rules._shared import (
@@ -31,7 +32,6 @@ from hooks.rules._shared import (
     is_order_hook,
     medication_evidence,
 )
-from hooks.thresholds import Thresholds
 
 RULE_ID = "DENOSUMAB-DOSE"
 ONCOLOGY_ORDER = "denosumab_120mg_q4w"

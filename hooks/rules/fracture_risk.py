@@ -17,10 +17,10 @@ Decision beyond the catalog:
 from __future__ import annotations
 
 from fhir_mappings.facts import CareEvent, ClinicalFacts, Evidence, LabResult
+from fhir_mappings.thresholds import Thresholds
 from hooks.findings import ActionSpec, Finding, SuggestionSpec
 from hooks.rule_registry import rule
 from hooks.rules._shared import PATIENT_VIEW, fmt_number, lab_evidence
-from hooks.thresholds import Thresholds
 
 RULE_ID = "FRACTURE-RISK"
 ADDRESSED_KINDS = ("orthopedic_oncology_consult", "bone_surgery")

@@ -13,10 +13,10 @@ upper limit below CTCAE's) is shown as grade 1, CTCAE's "above the upper limit o
 from __future__ import annotations
 
 from fhir_mappings.facts import ClinicalFacts
+from fhir_mappings.thresholds import Thresholds
 from hooks.findings import Finding, Indicator
 from hooks.rule_registry import rule
 from hooks.rules._shared import PATIENT_VIEW, calcium_basis_label, fmt_number
-from hooks.thresholds import Thresholds
 
 RULE_ID = "HYPERCALCEMIA"
 CTCAE_SOURCE = "CTCAE v5 (hypercalcemia grades)"

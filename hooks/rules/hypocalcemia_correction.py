@@ -14,6 +14,7 @@ dose the correction itself, which depends on severity and symptoms (clinical jud
 from __future__ import annotations
 
 from fhir_mappings.facts import ClinicalFacts
+from fhir_mappings.thresholds import Thresholds
 from hooks.findings import Finding, Indicator
 from hooks.rule_registry import rule
 from hooks.rules._shared import (
@@ -29,7 +30,6 @@ from hooks.rules._shared import (
     medication_evidence,
 )
 from hooks.rules.calcium_vitamin_d import missing_supplements, supplement_evidence, supplement_suggestions
-from hooks.thresholds import Thresholds
 
 RULE_ID = "HYPOCALCEMIA-CORRECTION"
 CTCAE_SOURCE = "CTCAE v5 (hypocalcemia grade 3)"

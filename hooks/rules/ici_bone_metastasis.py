@@ -18,6 +18,7 @@ recommendation is to add one.
 from __future__ import annotations
 
 from fhir_mappings.facts import ClinicalFacts, MedicationFact
+from fhir_mappings.thresholds import Thresholds
 from hooks.findings import Finding
 from hooks.rule_registry import rule
 from hooks.rules._shared import (
@@ -28,7 +29,6 @@ from hooks.rules._shared import (
     life_expectancy_limitations,
     medication_evidence,
 )
-from hooks.thresholds import Thresholds
 
 RULE_ID = "ICI-BONE-METASTASIS"
 SEED_SOURCE = (

@@ -20,10 +20,10 @@ Decisions beyond the catalog:
 from __future__ import annotations
 
 from fhir_mappings.facts import CareEvent, ClinicalFacts, Evidence
+from fhir_mappings.thresholds import Thresholds
 from hooks.findings import Finding
 from hooks.rule_registry import rule
 from hooks.rules._shared import active_bmas, is_order_hook, medication_evidence
-from hooks.thresholds import Thresholds
 
 RULE_ID = "INVASIVE-DENTAL-ON-BMA"
 KIND = "invasive_dental"

@@ -26,6 +26,7 @@ from datetime import date
 from typing import NamedTuple
 
 from fhir_mappings.facts import CareEvent, ClinicalFacts, Evidence
+from fhir_mappings.thresholds import Thresholds
 from hooks.findings import ActionSpec, Finding, SuggestionSpec
 from hooks.rule_registry import rule
 from hooks.rules._shared import (
@@ -37,7 +38,6 @@ from hooks.rules._shared import (
     lab_evidence,
     skeletal_related_events,
 )
-from hooks.thresholds import Thresholds
 
 RULE_ID = "MDT-REFERRAL"
 ESCC_ESCALATION_GRADE = "1c"

@@ -17,6 +17,7 @@ from __future__ import annotations
 from datetime import date
 
 from fhir_mappings.facts import CareEvent, ClinicalFacts, Evidence
+from fhir_mappings.thresholds import Thresholds
 from hooks.findings import ActionSpec, Finding, SuggestionSpec
 from hooks.rule_registry import rule
 from hooks.rules._shared import (
@@ -31,7 +32,6 @@ from hooks.rules._shared import (
     is_order_hook,
     medication_evidence,
 )
-from hooks.thresholds import Thresholds
 
 RULE_ID = "ORAL-EXAM"
 EXAM_KINDS = ("dental_exam", "stomatology_referral")

@@ -30,6 +30,7 @@ Decision beyond the catalog:
 from __future__ import annotations
 
 from fhir_mappings.facts import CareEvent, ClinicalFacts, Evidence, LabResult
+from fhir_mappings.thresholds import Thresholds
 from hooks.findings import ActionSpec, Finding, SuggestionSpec
 from hooks.rule_registry import rule
 from hooks.rules._shared import (
@@ -42,7 +43,6 @@ from hooks.rules._shared import (
     life_expectancy_limitations,
 )
 from hooks.rules.spinal_cord_compression import variant_for as spinal_cord_compression_card
-from hooks.thresholds import Thresholds
 
 RULE_ID = "RADIOTHERAPY-REFERRAL"
 RADIOTHERAPY_KINDS = ("radiotherapy_consult", "radiotherapy")

@@ -25,6 +25,7 @@ from __future__ import annotations
 from datetime import date
 
 from fhir_mappings.facts import CareEvent, ClinicalFacts, CodedResult, Evidence, ImagingFact
+from fhir_mappings.thresholds import Thresholds
 from hooks.findings import ActionSpec, Finding, SuggestionSpec
 from hooks.rule_registry import rule
 from hooks.rules._shared import (
@@ -35,7 +36,6 @@ from hooks.rules._shared import (
     fmt_number,
     imaging_evidence,
 )
-from hooks.thresholds import Thresholds
 
 RULE_ID = "SPINAL-CORD-COMPRESSION"
 ESCC_CRITICAL_FROM = "2"

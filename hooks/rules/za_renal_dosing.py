@@ -30,6 +30,7 @@ from datetime import UTC, datetime, time, timedelta
 
 from fhir_mappings.facts import ClinicalFacts, Evidence, LabResult, MedicationFact
 from fhir_mappings.lab_series import on_or_before
+from fhir_mappings.thresholds import Thresholds
 from hooks.findings import INDICATOR_ORDER, ActionSpec, Finding, SuggestionSpec
 from hooks.rule_registry import rule
 from hooks.rules._shared import (
@@ -41,7 +42,6 @@ from hooks.rules._shared import (
     lab_evidence,
     medication_evidence,
 )
-from hooks.thresholds import Thresholds
 
 RULE_ID = "ZA-RENAL-DOSING"
 ZA = "zoledronic_acid"

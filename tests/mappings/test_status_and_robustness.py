@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from fhir_mappings.build_facts import build_facts
 from fhir_mappings.codesets import load_codesets
-from hooks.thresholds import Thresholds
+from fhir_mappings.thresholds import Thresholds
 from tests.mappings.fhir_builders import PID, chart, condition, observation, patient
 
 NOW = datetime(2026, 11, 23, 12, tzinfo=UTC)

@@ -23,7 +23,7 @@ from fhir_mappings.facts import (
     MedicationFact,
     PatientFact,
 )
-from hooks.thresholds import Thresholds
+from fhir_mappings.thresholds import Thresholds
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 THRESHOLDS = Thresholds.load()

@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cds_service.app import create_app
-from hooks.thresholds import Thresholds
+from fhir_mappings.thresholds import Thresholds
 from tests.conftest import make_settings
 from tests.http.requests_factory import PATIENT_ID, hook_request
 

@@ -13,11 +13,9 @@ from typing import Any
 
 import yaml
 
+from fhir_mappings.errors import ThresholdConfigError
+
 DEFAULTS_PATH = Path(__file__).parent / "data" / "thresholds.yaml"
-
-
-class ThresholdConfigError(ValueError):
-    """A threshold file is malformed or names a threshold that does not exist."""
 
 
 @dataclass(frozen=True)
