@@ -132,6 +132,9 @@ class MedicationFact:
     regimen: Regimen | None = None
     """BMA orders only (RULES.md 7.1.5): `oncology`, `osteoporosis` or `unknown` (no product code, dose or
     interval decides it; counted as oncology for duplication and safety checks). None for other agents."""
+    end: date | None = None
+    """When the order stopped supplying doses, when the chart says (dosage boundsPeriod.end or
+    dispenseRequest.validityPeriod.end); None when not stated (`hooks/rules/_course.py` then estimates)."""
 
     @property
     def is_active(self) -> bool:

@@ -426,3 +426,11 @@ def fhir_service_request(rid: str, code: str, *, status: str = "active", days: f
         "subject": {"reference": f"Patient/{FHIR_PATIENT}"},
         "authoredOn": (NOW - timedelta(days=days)).date().isoformat(),
     }
+
+
+def on_regimen(
+    med: MedicationFact, regimen: str | None = "oncology", *, ended_days: float | None = None
+) -> MedicationFact:
+    """A BMA order with its regimen (RULES.md 7.1.5) and, optionally, a stated end `ended_days` ago."""
+    end = None if ended_days is None else days_ago(ended_days).date()
+    return replace(med, regimen=regimen, end=end)  # type: ignore[arg-type]
