@@ -1,8 +1,9 @@
 """Current calcium status: which value counts, corrected how, against which limits, graded how.
 
-Catalog section 2: an ionized calcium, when newer, takes precedence; else a laboratory-reported corrected
-calcium; else total calcium corrected for an albumin from the same days (Payne); without albumin, the total
-calcium itself, and the card says it was not corrected. The value is kept in the unit system the
+RULES.md 7.1.9: the newest of ionized, laboratory-corrected and computed-corrected calcium is used; on the
+same day ionized wins, then the laboratory's corrected value. Total calcium is corrected with the albumin
+closest in days (same day preferred, within the pairing window) by Payne; without albumin the total calcium
+itself is used, and the card says it was not corrected (no CTCAE grade is claimed for it). The value is kept in the unit system the
 laboratory reported, because CTCAE v5 defines hypercalcemia grades separately in mg/dL and mmol/L and
 the two sets of thresholds are not exact conversions of each other (11.5 mg/dL is 2.87 mmol/L, not 2.9).
 """
@@ -18,26 +19,51 @@ from fhir_mappings.thresholds import Thresholds
 from fhir_mappings.units import unit_system
 
 MG_DL_PER_MMOL_L = 4.008
+LOW_GRADE_KEYS = ("hypocalcemia_grade2", "hypocalcemia_critical", "hypocalcemia_grade4")
+"""Thresholds of CTCAE v5 hypocalcemia grades 2, 3 (the critical threshold) and 4, per unit system."""
+CRITICAL_LOW_GRADE = 3
+
+
+SAME_DAY_PRIORITY = {"calcium_ionized": 0, "calcium_corrected": 1, "calcium_total": 2}
+"""RULES.md 7.1.9: the newest of ionized, lab-corrected and computed-corrected calcium is used; on the same
+day ionized wins (it needs no correction), then the laboratory's corrected value."""
 
 
 def assess_calcium(labs: Labs, t: Thresholds) -> CalciumAssessment | None:
-    total, corrected, ionized = (
-        _first(labs, a) for a in ("calcium_total", "calcium_corrected", "calcium_ionized")
-    )
-    newest_total = max((r for r in (total, corrected) if r), key=lambda r: r.effective, default=None)
-    if ionized and (newest_total is None or ionized.effective >= newest_total.effective):
-        return _ionized(ionized, t)
-    if corrected and (total is None or corrected.effective >= total.effective):
-        return _graded(
-            "lab-corrected", corrected, _in_reported(corrected), corrected, (_evidence(corrected),), t
-        )
-    if total is None:
+    newest = [r for a in SAME_DAY_PRIORITY if (r := _first(labs, a)) is not None]
+    if not newest:
         return None
+    chosen = max(newest, key=lambda r: (r.day, -SAME_DAY_PRIORITY[r.analyte]))
+    if chosen.analyte == "calcium_ionized":
+        return _ionized(chosen, t)
+    if chosen.analyte == "calcium_corrected":
+        return _graded("lab-corrected", chosen, _in_reported(chosen), chosen, (_evidence(chosen),), t)
+    return _from_total(labs, chosen, t)
+
+
+def _from_total(labs: Labs, total: LabResult, t: Thresholds) -> CalciumAssessment:
+    """Payne with an albumin of the same days; without one the total itself, marked as not corrected.
+
+    Calcium and albumin reported in different unit systems (mmol/L with g/dL, or mg/dL with g/L) are
+    corrected and graded in mg/dL (7.1.9), since neither laboratory's system covers both values.
+    """
     albumin = _paired_albumin(labs, total, t)
     if albumin is None:
         return _graded("total-uncorrected", total, _in_reported(total), total, (_evidence(total),), t)
-    value = _payne(total, albumin, t)
-    return _graded("albumin-corrected", total, value, total, (_evidence(total), _evidence(albumin)), t)
+    evidence = (_evidence(total), _evidence(albumin))
+    if _molar(total) == _si_albumin(albumin):
+        return _graded("albumin-corrected", total, _payne(total, albumin, t), total, evidence, t)
+    value = total.value + t["calcium_correction_factor_mg_dl"] * (
+        t["calcium_correction_albumin_g_dl"] - albumin.value
+    )
+    note = Evidence(
+        "Corrected calcium (computed in mg/dL)",
+        f"{value:.2f} mg/dL",
+        total.day,
+        None,
+        "calcium and albumin were reported in different unit systems: both converted to mg/dL and g/dL",
+    )
+    return _graded("albumin-corrected", total, value, total, (*evidence, note), t, molar=False)
 
 
 def _first(labs: Labs, analyte: str) -> LabResult | None:
@@ -55,14 +81,20 @@ def _in_reported(result: LabResult) -> float:
 
 
 def _paired_albumin(labs: Labs, total: LabResult, t: Thresholds) -> LabResult | None:
-    """The newest albumin within the pairing window of the calcium's date (on either side)."""
+    """The albumin closest in days to the calcium within the pairing window (either side); the same day is
+    preferred, then the nearer day, then the newer result."""
     window = timedelta(days=t["albumin_pairing_days"])
+    found: list[LabResult] = []
     for albumin in on_or_before(labs.get("albumin", ()), total.effective + window):
         if albumin.effective < total.effective - window:
-            return None  # newest first: every later one is older still
-        if abs(albumin.effective - total.effective) <= window:
-            return albumin
-    return None
+            break  # newest first: every later one is older still
+        found.append(albumin)
+    return min(found, key=lambda a: (abs((a.day - total.day).days), -a.effective.timestamp()), default=None)
+
+
+def _si_albumin(albumin: LabResult) -> bool:
+    """Albumin reported in g/L, the SI partner of calcium in mmol/L."""
+    return albumin.reported_unit.replace(" ", "").lower() == "g/l"
 
 
 def _payne(total: LabResult, albumin: LabResult, t: Thresholds) -> float:
@@ -84,14 +116,15 @@ def _graded(
     ranged: LabResult,
     evidence: tuple[Evidence, ...],
     t: Thresholds,
+    molar: bool | None = None,
 ) -> CalciumAssessment:
-    molar = _molar(source)
+    molar = _molar(source) if molar is None else molar
     unit = "mmol/L" if molar else "mg/dL"
     suffix = "mmol_l" if molar else "mg_dl"
     low, high, limits_source = _limits(ranged, molar, t)
     status = _status(value, low, high)
     grade = _grade(value, status, [t[f"hypercalcemia_grade{g}_{suffix}"] for g in (2, 3, 4)])
-    critical = status == "low" and value < t[f"hypocalcemia_critical_{suffix}"]
+    low_grade = _low_grade(value, status, [t[f"{k}_{suffix}"] for k in LOW_GRADE_KEYS])
     value_mg_dl = value * MG_DL_PER_MMOL_L if molar else value
     return CalciumAssessment(
         basis,
@@ -103,9 +136,10 @@ def _graded(
         limits_source,
         status,
         grade,
-        critical,
+        low_grade >= CRITICAL_LOW_GRADE,
         source.day,
         evidence,
+        low_grade,
     )
 
 
@@ -127,7 +161,7 @@ def _ionized(result: LabResult, t: Thresholds) -> CalciumAssessment:
     value = result.value
     status = _status(value, low, high)
     grade = _grade(value, status, [t[f"hypercalcemia_grade{g}_ionized_mmol_l"] for g in (2, 3, 4)])
-    critical = status == "low" and value < t["hypocalcemia_critical_ionized_mmol_l"]
+    low_grade = _low_grade(value, status, [t[f"{k}_ionized_mmol_l"] for k in LOW_GRADE_KEYS])
     return CalciumAssessment(
         "ionized",
         round(value, 3),
@@ -138,9 +172,10 @@ def _ionized(result: LabResult, t: Thresholds) -> CalciumAssessment:
         source,
         status,
         grade,
-        critical,
+        low_grade >= CRITICAL_LOW_GRADE,
         result.day,
         (_evidence(result),),
+        low_grade,
     )
 
 
@@ -149,6 +184,13 @@ def _grade(value: float, status: str, cutoffs: list[float]) -> int:
     if status != "high":
         return 0
     return 1 + sum(1 for cutoff in cutoffs if value > cutoff)
+
+
+def _low_grade(value: float, status: str, cutoffs: list[float]) -> int:
+    """CTCAE v5 hypocalcemia grade: 1 below the lower limit, 2-4 below each cutoff; 0 when not low."""
+    if status != "low":
+        return 0
+    return 1 + sum(1 for cutoff in cutoffs if value < cutoff)
 
 
 def _evidence(result: LabResult) -> Evidence:

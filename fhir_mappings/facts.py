@@ -198,6 +198,14 @@ class CalciumAssessment:
     hypocalcemia_critical: bool
     day: date
     evidence: tuple[Evidence, ...]
+    hypocalcemia_grade: int = 0
+    """CTCAE v5 hypocalcemia grade of `value` (0 when not low), in the same unit system."""
+
+    @property
+    def ctcae_graded(self) -> bool:
+        """CTCAE grades corrected or ionized calcium: an uncorrected total calcium has no CTCAE grade, and a
+        card must not label it with one (`hypercalcemia_grade` then only says where the value falls)."""
+        return self.basis != "total-uncorrected"
 
 
 @dataclass(frozen=True)

@@ -27,9 +27,10 @@ from fhir_mappings.fhir_values import (
 )
 from fhir_mappings.lab_series import LabSeries
 from fhir_mappings.model_check import invalid_reason
-from fhir_mappings.units import UnitError, canonical_unit, convert_between, to_canonical
+from fhir_mappings.units import UnitError, canonical_unit, check_property, convert_between, to_canonical
 
 Grouped = tuple[datetime, dict[str, Any]]  # (effective, Observation)
+LOINC_PREFIX = "http://loinc.org|"
 USABLE_STATUSES = frozenset({"final", "amended", "corrected"})
 FUTURE_TOLERANCE = timedelta(days=1)
 DATE_FIELDS = ("effectiveDateTime", "effectivePeriod", "effectiveInstant", "issued")
@@ -96,12 +97,19 @@ def _lab_result(
     codesets: Codesets,
     issues: list[UnusableResult],
 ) -> LabResult | None:
-    """A result a rule reads: fully validated, then converted to the analyte's canonical unit."""
+    """A result a rule reads: fully validated, then converted to the analyte's canonical unit.
+
+    Refused (RULES.md 7.1.8) when its unit measures another property than its LOINC code, or its value is
+    outside the range compatible with life: either means the result contradicts itself, and no rule may
+    decide on it (a molar calcium code with "2.3 mg/dL" once produced a critical hypocalcemia card)."""
     value, unit, shown = _quantity(analyte, obs, codesets)
     reference = reference_of(obs)
+    code = _matched_code(analyte, obs, codesets)
     try:
         if value is None:
             raise UnitError("no numeric value")
+        if code.startswith(LOINC_PREFIX):
+            check_property(code[len(LOINC_PREFIX) :], unit)
         canonical = to_canonical(analyte, value, unit)
         reason = invalid_reason(obs)
         if reason:
@@ -118,7 +126,7 @@ def _lab_result(
         unit or canonical_unit_of_analyte,
         when,
         reference,
-        _matched_code(analyte, obs, codesets),
+        code,
         low,
         high,
     )

@@ -34,16 +34,48 @@ def fold(unit: str) -> str:
 
 
 @lru_cache(maxsize=1)
+def _units_data() -> dict[str, dict]:
+    loaded: dict[str, dict] = yaml.safe_load(UNITS_PATH.read_text(encoding="utf-8"))
+    return loaded
+
+
+@lru_cache(maxsize=1)
 def unit_table() -> dict[str, AnalyteUnits]:
-    data = yaml.safe_load(UNITS_PATH.read_text(encoding="utf-8"))
     return {
         analyte: AnalyteUnits(
             entry["canonical"],
             {fold(str(u)): float(f) for u, f in entry["units"].items()},
             *entry["plausible"],
         )
-        for analyte, entry in data.items()
+        for analyte, entry in _units_data().items()
+        if "canonical" in entry
     }
+
+
+@lru_cache(maxsize=1)
+def _dimensions() -> tuple[dict[str, str], dict[str, str]]:
+    """(folded unit -> property, LOINC code -> property), from units.yaml."""
+    data = _units_data()
+    units = {fold(u): prop for prop, listed in data["unit_dimensions"].items() for u in listed}
+    codes = {code: prop for prop, listed in data["loinc_properties"].items() for code in listed}
+    return units, codes
+
+
+PROPERTY_NAMES = {"MCnc": "mass concentration", "SCnc": "substance (molar) concentration"}
+
+
+def check_property(loinc_code: str, unit: str) -> None:
+    """UnitError when the unit measures another property than the LOINC code (RULES.md 7.1.8).
+
+    A code or a unit whose property is not listed is not checked: only a proven contradiction refuses.
+    """
+    units, codes = _dimensions()
+    expected, actual = codes.get(loinc_code), units.get(fold(unit))
+    if expected and actual and expected != actual:
+        raise UnitError(
+            f"unit '{unit[:40]}' is a {PROPERTY_NAMES[actual]} but LOINC {loinc_code} is a "
+            f"{PROPERTY_NAMES[expected]} code: the result contradicts its own code"
+        )
 
 
 def canonical_unit(analyte: str) -> str:
@@ -63,7 +95,8 @@ def to_canonical(analyte: str, value: object, unit: str) -> float:
     converted = float(value) * factor
     if not spec.low <= converted <= spec.high:
         raise UnitError(
-            f"value outside the plausible range for {analyte} ({spec.low}-{spec.high} {spec.canonical})"
+            f"value outside the range compatible with life for {analyte} "
+            f"({spec.low:g}-{spec.high:g} {spec.canonical})"
         )
     return converted
 
