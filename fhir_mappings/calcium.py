@@ -3,9 +3,10 @@
 RULES.md 7.1.9: the newest of ionized, laboratory-corrected and computed-corrected calcium is used; on the
 same day ionized wins, then the laboratory's corrected value. Total calcium is corrected with the albumin
 closest in days (same day preferred, within the pairing window) by Payne; without albumin the total calcium
-itself is used, and the card says it was not corrected (no CTCAE grade is claimed for it). The value is kept in the unit system the
-laboratory reported, because CTCAE v5 defines hypercalcemia grades separately in mg/dL and mmol/L and
-the two sets of thresholds are not exact conversions of each other (11.5 mg/dL is 2.87 mmol/L, not 2.9).
+itself is used, and the card says it was not corrected (no CTCAE grade is claimed for it). The value is
+kept in the unit system the laboratory reported, because CTCAE v5 defines hypercalcemia grades separately
+in mg/dL and mmol/L and the two sets of thresholds are not exact conversions of each other (11.5 mg/dL is
+2.87 mmol/L, not 2.9).
 """
 
 from __future__ import annotations
