@@ -8,6 +8,12 @@ The consensus gives no cut-offs, so the grade is CTCAE v5's, computed by `fhir_m
 unit the laboratory reported (mg/dL and mmol/L grades are defined separately): grade 1 info, grade 2
 warning, grades 3-4 critical (variant `severe`). A high value that the grader puts at grade 0 (a local
 upper limit below CTCAE's) is shown as grade 1, CTCAE's "above the upper limit of normal".
+
+Decision beyond the catalog (RULES.md 7 wording): CTCAE grades corrected or ionized calcium. A total calcium
+with no albumin to correct it is never labelled with a CTCAE grade: the card (variants `uncorrected`,
+`uncorrected-severe`) says "not corrected for albumin; grade not assigned", names the grade range the value
+falls in, and asks for albumin or ionized calcium. Its indicator still follows that range, because a low or
+normal albumin can only raise the corrected value: the card does not wait for the albumin to be urgent.
 """
 
 from __future__ import annotations
@@ -40,6 +46,14 @@ def indicator_for(grade: int) -> Indicator:
     return "warning" if grade == 2 else "info"
 
 
+def variant_for(grade: int, graded: bool) -> str:
+    """`severe` from grade 3; the `uncorrected` variants never claim a CTCAE grade."""
+    severe = grade >= SEVERE_GRADE
+    if not graded:
+        return "uncorrected-severe" if severe else "uncorrected"
+    return "severe" if severe else "default"
+
+
 @rule(RULE_ID, consensus_section="4, 6", needs=("Observation",))
 def hypercalcemia(facts: ClinicalFacts, t: Thresholds) -> Finding | None:
     """HYPERCALCEMIA (consensus sections 4 and 6): grade a high calcium and say how urgent it is."""
@@ -50,7 +64,7 @@ def hypercalcemia(facts: ClinicalFacts, t: Thresholds) -> Finding | None:
     return Finding(
         rule_id=RULE_ID,
         indicator=indicator_for(grade),
-        variant="severe" if grade >= SEVERE_GRADE else "default",
+        variant=variant_for(grade, calcium.ctcae_graded),
         values={
             "grade": str(grade),
             "value": fmt_number(calcium.value),
@@ -58,6 +72,7 @@ def hypercalcemia(facts: ClinicalFacts, t: Thresholds) -> Finding | None:
             "high_limit": fmt_number(calcium.high_limit),
             "limits_source": calcium.limits_source,
             "basis": calcium_basis_label(calcium.basis, t["albumin_pairing_days"]),
+            "albumin_days": fmt_number(t["albumin_pairing_days"]),
         },
         evidence=calcium.evidence,
         outside_sources=(CTCAE_SOURCE,),

@@ -7,13 +7,15 @@ patient-view, a BMA is active or indicated (`_shared.bma_indicated`), or, in ord
 Warning; critical at CTCAE v5 grade 3 or worse (corrected < 7.0 mg/dL or 1.75 mmol/L, ionized < 0.9 mmol/L,
 computed by `fhir_mappings.calcium`). The card says when the value is total calcium not corrected for
 albumin. Variants: `before-first-dose` (no BMA active yet) and `before-next-dose` (on treatment).
+The card states the CTCAE v5 hypocalcemia grade of a corrected or ionized value; an uncorrected total calcium
+is never given a grade ("not corrected for albumin; grade not assigned", with the grade range it falls in).
 Suggests calcium 500 mg and vitamin D 400 IU daily, only those not already active or drafted; it does not
 dose the correction itself, which depends on severity and symptoms (clinical judgement).
 """
 
 from __future__ import annotations
 
-from fhir_mappings.facts import ClinicalFacts
+from fhir_mappings.facts import CalciumAssessment, ClinicalFacts
 from fhir_mappings.thresholds import Thresholds
 from hooks.findings import Finding, Indicator
 from hooks.rule_registry import rule
@@ -61,6 +63,15 @@ def indicator(facts: ClinicalFacts) -> Indicator:
     return "critical" if facts.calcium is not None and facts.calcium.hypocalcemia_critical else "warning"
 
 
+def severity_text(calcium: CalciumAssessment) -> str:
+    """The CTCAE v5 grade of a corrected or ionized value; never a grade for uncorrected total calcium."""
+    grade = max(calcium.hypocalcemia_grade, 3 if calcium.hypocalcemia_critical else 1)
+    if not calcium.ctcae_graded:
+        where = f", in the grade {grade} range" if grade >= 2 else ""
+        return f"below the lower limit{where} (not corrected for albumin; grade not assigned)"
+    return f"CTCAE v5 grade {max(grade, 1)}"
+
+
 @rule(RULE_ID, consensus_section="Table 1", needs=("Observation", "MedicationRequest"))
 def hypocalcemia_correction(facts: ClinicalFacts, t: Thresholds) -> Finding | None:
     """HYPOCALCEMIA-CORRECTION (consensus Table 1): correct pre-existing hypocalcemia before a BMA dose."""
@@ -81,7 +92,7 @@ def hypocalcemia_correction(facts: ClinicalFacts, t: Thresholds) -> Finding | No
             "low_limit": fmt_number(calcium.low_limit),
             "limits_source": calcium.limits_source,
             "basis": calcium_basis_label(calcium.basis, t["albumin_pairing_days"]),
-            "severity": "CTCAE v5 grade 3 or worse" if level == "critical" else "below the lower limit",
+            "severity": severity_text(calcium),
         },
         evidence=(
             *calcium.evidence,

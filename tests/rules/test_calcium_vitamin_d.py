@@ -55,6 +55,14 @@ def test_hypercalcemia_excludes():
     assert calcium_vitamin_d(patient, THRESHOLDS) is None
 
 
+@pytest.mark.parametrize("hook", ["order-select", "order-sign"])
+def test_hypercalcemic_patient_drafting_zoledronic_acid_is_never_told_to_take_calcium(hook):
+    """Zoledronic acid drafted for uncorrected calcium 13.1 mg/dL: no calcium supplement in any hook."""
+    high = calcium(13.1, grade=3, basis="total-uncorrected")
+    patient = facts(hook=hook, drafts=[zoledronic_acid(draft=True, days=0)], calcium_status=high)
+    assert calcium_vitamin_d(patient, THRESHOLDS) is None
+
+
 def test_low_calcium_leaves_the_orders_to_hypocalcemia_correction():
     """On denosumab with low calcium: HYPOCALCEMIA-CORRECTION suggests the same orders instead."""
     assert (

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from hooks.rules.hypercalcemia import hypercalcemia
-from tests.rules.bma_card_checks import assert_template_fits, evidence_refs
+from tests.rules.bma_card_checks import assert_template_fits, evidence_refs, load_template
 from tests.rules.factories import THRESHOLDS, bone_metastasis, calcium, facts
 
 RULE = "HYPERCALCEMIA"
@@ -84,5 +86,24 @@ def test_template_fits_every_variant():
     findings = [
         hypercalcemia(high(2.95, 2, unit="mmol/L", low=2.12, high=2.62), THRESHOLDS),
         hypercalcemia(high(13.75, 4), THRESHOLDS),
+        hypercalcemia(high(11.4, 1, basis="total-uncorrected"), THRESHOLDS),
+        hypercalcemia(high(13.0, 3, basis="total-uncorrected"), THRESHOLDS),
     ]
     assert_template_fits(RULE, findings)
+
+
+def test_uncorrected_calcium_is_never_labelled_with_a_ctcae_grade():
+    """Total calcium 13.0 mg/dL with no albumin: critical (severe range) but no CTCAE grade is claimed."""
+    finding = hypercalcemia(high(13.0, 3, basis="total-uncorrected"), THRESHOLDS)
+    assert (finding.indicator, finding.variant) == ("critical", "uncorrected-severe")
+    variant = load_template(RULE)["variants"][finding.variant]
+    summary = variant["summary"].format_map(finding.values)
+    detail = variant["detail"].format_map(finding.values)
+    assert "grade not assigned" in summary and "CTCAE grade 3" not in summary
+    assert not re.search(r"CTCAE (v5 )?grade \d", detail) and "not corrected for albumin" in detail
+
+
+def test_corrected_calcium_keeps_its_ctcae_grade_in_the_summary():
+    finding = hypercalcemia(high(12.0, 2), THRESHOLDS)
+    summary = load_template(RULE)["variants"][finding.variant]["summary"].format_map(finding.values)
+    assert finding.variant == "default" and "CTCAE grade 2" in summary

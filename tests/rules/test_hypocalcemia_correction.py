@@ -47,7 +47,7 @@ def test_severe_hypocalcemia_is_critical():
     patient = facts(medications=[zoledronic_acid()], calcium_status=calcium(6.8, critical=True))
     finding = hypocalcemia_correction(patient, THRESHOLDS)
     assert finding.indicator == "critical"
-    assert finding.values["severity"] == "CTCAE v5 grade 3 or worse"
+    assert finding.values["severity"] == "CTCAE v5 grade 3"
     assert finding.outside_sources == ("CTCAE v5 (hypocalcemia grade 3)",)
 
 
@@ -59,6 +59,16 @@ def test_uncorrected_total_calcium_says_so():
     assert "NOT corrected for albumin" in finding.values["basis"]
     assert "within 2 days" in finding.values["basis"]
     assert finding.values["unit"] == "mmol/L" and finding.values["low_limit"] == "2.12"
+
+
+def test_uncorrected_calcium_gets_no_ctcae_grade():
+    """Total calcium 6.8 mg/dL, no albumin: critical range, but the card says no grade was assigned."""
+    ca = calcium(6.8, basis="total-uncorrected", critical=True)
+    finding = hypocalcemia_correction(facts(medications=[denosumab()], calcium_status=ca), THRESHOLDS)
+    assert finding.indicator == "critical"
+    assert finding.values["severity"] == (
+        "below the lower limit, in the grade 3 range (not corrected for albumin; grade not assigned)"
+    )
 
 
 def test_normal_calcium_no_card():
