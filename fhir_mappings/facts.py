@@ -20,6 +20,8 @@ from typing import Literal
 Sex = Literal["male", "female"]
 Verification = Literal["confirmed", "suspected"]
 Regimen = Literal["oncology", "osteoporosis", "unknown"]
+EventState = Literal["done", "pending", "ongoing", "unknown"]
+"""RULES.md 7.1.6: what a care event's (or imaging study's) resource status says about the care."""
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,9 @@ class ConditionFact:
     reference: str
     code: str
     display: str
+    regions: frozenset[str] = frozenset()
+    """Body-region code-set names (`imaging.regions` in codesets.yaml) its `bodySite` maps to, e.g. `spine`,
+    `pelvis_hip`; empty when the Condition names no site we know (RULES.md 7.2.16)."""
 
     @property
     def since(self) -> date | None:
@@ -154,16 +159,41 @@ class ImagingFact:
     regions: frozenset[str] = frozenset()
     """Body-region code-set names matched by the study's body sites or procedure codes (e.g. `spine`);
     empty when the study does not say."""
+    state: EventState = "done"
+    """RULES.md 7.1.6: `done` for an ImagingStudy `available` (or a final/amended/corrected/appended/
+    preliminary imaging report); `pending` for a study only `registered`; `unknown` otherwise. Only a done
+    study answers a clinical question."""
+
+
+EVENT_STATES: Mapping[str, Mapping[str, EventState]] = {
+    "Procedure": {"completed": "done", "in-progress": "ongoing", "preparation": "pending"},
+    "Encounter": {"finished": "done", "in-progress": "ongoing", "arrived": "ongoing", "triaged": "ongoing"},
+    "ServiceRequest": {"completed": "done", "active": "pending", "on-hold": "pending", "draft": "pending"},
+    "EpisodeOfCare": {"finished": "done", "active": "ongoing", "onhold": "ongoing"},
+}
+"""RULES.md 7.1.6 done / pending: a Procedure `completed`, an Encounter `finished`, a ServiceRequest
+`completed` is done; a ServiceRequest `active`, `on-hold` or `draft` is pending. A Procedure or Encounter
+under way is `ongoing` (a radiotherapy course being given, a hospice stay). Any other status (cancelled,
+entered-in-error, revoked, not-done, planned, unknown) records no care: `unknown`."""
+
+
+def event_state(resource_type: str, status: str, *, is_draft: bool = False) -> EventState:
+    """The state a resource's status gives (a drafted order is pending whatever it says)."""
+    if is_draft:
+        return "pending"
+    return EVENT_STATES.get(resource_type, {}).get(status, "unknown")
 
 
 @dataclass(frozen=True)
 class CareEvent:
-    """A Procedure, Encounter or ServiceRequest that matched a care-event code set.
+    """A Procedure, Encounter, ServiceRequest or EpisodeOfCare that matched a care-event code set.
 
     `kind` is the code-set name: `dental_exam`, `stomatology_referral`, `radiotherapy`,
-    `radiotherapy_consult`, `bone_surgery`, `mdt_review`, `hospice`, `invasive_dental`,
-    `spine_surgery_consult`, `orthopedic_oncology_consult`.
-    `status` is the resource's own status; `day` its performed/occurrence/authored date.
+    `radiotherapy_consult`, `bone_surgery`, `spine_surgery`, `mdt_review`, `hospice`, `invasive_dental`,
+    `spine_surgery_consult`, `orthopedic_oncology_consult`, `spine_mri`.
+    `status` is the resource's own status; `day` its performed/occurrence/authored date (the start of a
+    period); `end` the end of its period when stated (a finished hospice stay); `state` what the status
+    means (`EVENT_STATES`), computed from the status when not given.
     """
 
     kind: str
@@ -172,6 +202,19 @@ class CareEvent:
     reference: str
     resource_type: str
     is_draft: bool = False
+    state: EventState | None = None
+    end: date | None = None
+
+    def __post_init__(self) -> None:
+        if self.state is None:
+            object.__setattr__(
+                self, "state", event_state(self.resource_type, self.status, is_draft=self.is_draft)
+            )
+
+    @property
+    def last_day(self) -> date | None:
+        """The latest date the event is known to cover: its end, else its start."""
+        return self.end or self.day
 
 
 @dataclass(frozen=True)
