@@ -17,8 +17,11 @@ from fhir_mappings.medications import build_medications
 from fhir_mappings.observations import build_observations
 from fhir_mappings.patient import build_patient
 from fhir_mappings.thresholds import Thresholds
+from fhir_mappings.unmapped import unmapped_entries
 
 ResourcesByType = dict[str, list[dict[str, Any]]]
+FOREIGN = "patient-mismatch"
+"""`UnusableResult.analyte` of a resource dropped because it belongs to another patient (RULES.md 7.4.29)."""
 
 
 def build_facts(
@@ -36,14 +39,14 @@ def build_facts(
     conditions, condition_issues = build_conditions(own.get("Condition", []), codesets)
     labs, coded, lab_issues = build_observations(own.get("Observation", []), codesets, now)
     bundled_meds = {reference_of(m): m for m in own.get("Medication", [])}
-    medications, med_issues = build_medications(own.get("MedicationRequest", []), codesets, bundled_meds)
+    medications, med_issues = build_medications(
+        own.get("MedicationRequest", []), codesets, bundled_meds, thresholds=thresholds
+    )
     events = build_care_events(
         [*own.get("Procedure", []), *own.get("Encounter", []), *own.get("ServiceRequest", [])], codesets
     )
-    draft_resources = [
-        as_dict(as_dict(e).get("resource")) for e in as_list(as_dict(draft_orders).get("entry"))
-    ]
-    drafts, _ = build_medications(draft_resources, codesets, bundled_meds, drafts=True)
+    draft_resources = _own_drafts(patient_id, draft_orders, issues)
+    drafts, _ = build_medications(draft_resources, codesets, bundled_meds, drafts=True, thresholds=thresholds)
     return ClinicalFacts(
         hook=hook,
         now=now,
@@ -59,7 +62,37 @@ def build_facts(
         drafts=tuple(drafts),
         draft_events=tuple(build_care_events(draft_resources, codesets, drafts=True)),
         data_issues=tuple([*issues, *condition_issues, *lab_issues, *med_issues]),
+        unmapped=unmapped_entries(
+            own.get("Condition", []),
+            [*own.get("MedicationRequest", []), *draft_resources],
+            {
+                **bundled_meds,
+                **{reference_of(r): r for r in draft_resources if r.get("resourceType") == "Medication"},
+            },
+            codesets,
+        ),
     )
+
+
+def _own_drafts(
+    patient_id: str, draft_orders: dict[str, Any] | None, issues: list[UnusableResult]
+) -> list[dict[str, Any]]:
+    """The draft orders of this patient: a draft naming another patient is dropped and reported like any
+    other resource of another patient (RULES.md 7.4.29), never checked as if it were this patient's."""
+    expected = f"Patient/{patient_id}"
+    kept = []
+    for entry in as_list(as_dict(draft_orders).get("entry")):
+        resource = as_dict(as_dict(entry).get("resource"))
+        subject = subject_reference(resource)
+        if subject is not None and not subject.endswith(expected):
+            issues.append(_foreign(resource))
+        else:
+            kept.append(resource)
+    return kept
+
+
+def _foreign(resource: dict[str, Any]) -> UnusableResult:
+    return UnusableResult(FOREIGN, "belongs to another patient", reference_of(resource), "")
 
 
 def _own_resources(
@@ -83,11 +116,7 @@ def _own_resources(
                 if subject is None or subject.endswith(expected):
                     kept.append(resource)
                 else:
-                    issues.append(
-                        UnusableResult(
-                            "patient-mismatch", "belongs to another patient", reference_of(resource), ""
-                        )
-                    )
+                    issues.append(_foreign(resource))
         if kept:
             own[resource_type] = kept
     return own, issues
@@ -105,10 +134,7 @@ def _context_patient(
         else:
             issues.append(
                 UnusableResult(
-                    "patient-mismatch",
-                    "Patient resource is not the context patient",
-                    reference_of(resource),
-                    "",
+                    FOREIGN, "Patient resource is not the context patient", reference_of(resource), ""
                 )
             )
     return kept

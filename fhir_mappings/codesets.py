@@ -92,11 +92,23 @@ class Codesets:
     report_modalities: _Lookup
     regions: _Lookup
     medication_classes: dict[str, str]
+    """Agent (code-set name) -> `bma`, `supplement`, `ici`."""
     report_categories: frozenset[Coding]
     bone_imaging_modalities: frozenset[str]
     ecog_answers: dict[str, int]
     escc_grades: tuple[str, ...]
     raw: dict[str, Any]
+    medication_families: dict[str, str] = field(default_factory=dict)
+    """BMA agent -> `bisphosphonate` or `denosumab` (RULES.md 7.3.19 reads bisphosphonates as one family)."""
+    medication_regimens: dict[str, str] = field(default_factory=dict)
+    """Agent -> its only regimen (alendronate, risedronate: `osteoporosis`); absent when dose decides."""
+    product_regimens: dict[str, str] = field(default_factory=dict)
+    """`agent:product` -> the regimen its product codes mean (Xgeva oncology, Prolia osteoporosis...)."""
+    medication_names: dict[str, str] = field(default_factory=dict)
+    """Agent -> the drug name cards show when the order has no display of its own."""
+    code_names: dict[Coding, str] = field(default_factory=dict)
+    """(system, code) -> the drug name of one code (`display` in the code set): an order coded only as
+    an ICI or vitamin D code set member is shown by its own drug name, never the set's name."""
 
     def observation_codings(self) -> list[Coding]:
         """Every Observation code the rules read, for the prefetch query (site codes included)."""
@@ -134,8 +146,26 @@ def _merge(base: dict[str, Any], site: dict[str, Any], path: Path) -> None:
                 raise CodesetConfigError(f"{path}: {section}.{name} needs a list of codes")
             target = base[section].setdefault(name, {"source": f"site ({path.name})", "codes": []})
             target["codes"] = list(target.get("codes") or []) + list(entry.get("codes") or [])
-            if "class" in entry:
-                target["class"] = entry["class"]
+            for key in ("class", "family", "regimen", "name"):
+                if key in entry:
+                    target[key] = entry[key]
+            if section == "medications":
+                _merge_products(target, entry, path, name)
+
+
+def _merge_products(target: dict[str, Any], entry: dict[str, Any], path: Path, agent: str) -> None:
+    """Site product codes (a local Xgeva or Zometa code) join the product's list; a new product is added."""
+    site = entry.get("products")
+    if not site:
+        return
+    if not isinstance(site, dict):
+        raise CodesetConfigError(f"{path}: medications.{agent}.products needs a mapping of products")
+    products = target.setdefault("products", {})
+    for product, spec in site.items():
+        codes, regimen = _product_spec(agent, product, spec)
+        base = products.get(product)
+        base_codes, base_regimen = _product_spec(agent, product, base) if base is not None else ([], None)
+        products[product] = {"regimen": regimen or base_regimen, "codes": [*base_codes, *codes]}
 
 
 def _build(data: dict[str, Any]) -> Codesets:
@@ -149,11 +179,17 @@ def _build(data: dict[str, Any]) -> Codesets:
                 _add(table, systems, name, item)
         return table
 
+    medications = lookup(data["medications"])
     products = _Lookup(icd)
+    product_regimens: dict[str, str] = {}
     for agent, entry in data["medications"].items():
-        for product, codes in (entry.get("products") or {}).items():
-            for item in codes:
+        for product, spec in (entry.get("products") or {}).items():
+            codes, regimen = _product_spec(agent, product, spec)
+            if regimen is not None:
+                product_regimens[f"{agent}:{product}"] = regimen
+            for item in codes:  # a product code identifies the agent too (an SBD-only order is still it)
                 _add(products, systems, f"{agent}:{product}", item)
+                _add(medications, systems, agent, item)
     imaging = data["imaging"]
     report_modalities = _Lookup(icd)
     for modality, codes in imaging["report_codes"].items():
@@ -165,7 +201,7 @@ def _build(data: dict[str, Any]) -> Codesets:
         conditions=lookup(data["conditions"]),
         observations=lookup(data["observations"]),
         coded_observations=lookup(data["coded_observations"]),
-        medications=lookup(data["medications"]),
+        medications=medications,
         products=products,
         care_events=lookup(data["care_events"]),
         report_modalities=report_modalities,
@@ -178,7 +214,41 @@ def _build(data: dict[str, Any]) -> Codesets:
         ecog_answers={str(k): int(v) for k, v in data["ecog_answers"].items()},
         escc_grades=tuple(str(g) for g in data["escc_grades"]),
         raw=data,
+        medication_families={n: e["family"] for n, e in data["medications"].items() if e.get("family")},
+        medication_regimens={n: e["regimen"] for n, e in data["medications"].items() if e.get("regimen")},
+        product_regimens=product_regimens,
+        medication_names={
+            n: str(e.get("name") or n.replace("_", " ")) for n, e in data["medications"].items()
+        },
+        code_names=_code_names(systems, data["medications"]),
     )
+
+
+REGIMENS = frozenset({"oncology", "osteoporosis"})
+
+
+def _product_spec(agent: str, product: str, spec: Any) -> tuple[list[dict[str, Any]], str | None]:
+    """`{regimen: oncology, codes: [...]}`, or a bare list of codes (a product with no regimen of its own)."""
+    if isinstance(spec, list):
+        return spec, None
+    regimen = spec.get("regimen")
+    if regimen is not None and regimen not in REGIMENS:
+        raise CodesetConfigError(
+            f"medications.{agent}.products.{product}: regimen must be one of {sorted(REGIMENS)}"
+        )
+    return list(spec.get("codes") or []), regimen
+
+
+def _code_names(systems: dict[str, str], meds: dict[str, Any]) -> dict[Coding, str]:
+    names: dict[Coding, str] = {}
+    for entry in meds.values():
+        items = [*(entry.get("codes") or [])]
+        for spec in (entry.get("products") or {}).values():
+            items += spec if isinstance(spec, list) else list(spec.get("codes") or [])
+        for item in items:
+            if item.get("code") is not None and item.get("name"):
+                names[(_system(systems, item["system"]), str(item["code"]))] = str(item["name"])
+    return names
 
 
 def _add(table: _Lookup, systems: dict[str, str], name: str, item: dict[str, Any]) -> None:
