@@ -7,9 +7,11 @@ Each function reads `ClinicalFacts` only. The catalog's terms (RULES.md section 
 from __future__ import annotations
 
 from datetime import date
+from functools import cache
 from typing import NamedTuple
 
 from fhir_mappings.facts import (
+    CareEvent,
     ClinicalFacts,
     ConditionFact,
     Evidence,
@@ -17,6 +19,7 @@ from fhir_mappings.facts import (
     LabResult,
     MedicationFact,
 )
+from fhir_mappings.thresholds import Thresholds
 
 PATIENT_VIEW = "patient-view"
 
@@ -47,22 +50,63 @@ def active_or_drafted(facts: ClinicalFacts, agent: str) -> tuple[MedicationFact,
     )
 
 
-def life_expectancy_limitations(facts: ClinicalFacts) -> tuple[Evidence, ...]:
-    """Documented life expectancy under 3 months: a Condition, a hospice event, or the assessment code.
+def life_expectancy_limitations(facts: ClinicalFacts, t: Thresholds | None = None) -> tuple[Evidence, ...]:
+    """Documented life expectancy under 3 months, as long as the record still says so (RULES.md 7.1.7).
+
+    - terminal illness (or another `life_expectancy_limited` Condition) while the Condition is active (the
+      mapping keeps active Conditions only), and a hospice Condition likewise;
+    - hospice care (`hospice_counts`): an Encounter or Procedure under way, or finished within
+      `hospice_recent_days`; a hospice referral active, or completed within that window; an EpisodeOfCare
+      active;
+    - the life-expectancy assessment when the newest one says "under 3 months" and is no older than
+      `life_expectancy_assessment_days` (a newer "no" supersedes it).
 
     It is never inferred (catalog section 2): when nothing says so, cards ask the clinician to confirm.
+    `t` carries the site's windows; rules that have none get the shipped defaults.
     """
+    t = t or default_thresholds()
     found: list[Evidence] = [
         Evidence("Documented limited life expectancy", c.display, c.since, c.reference)
-        for c in facts.conditions_in("life_expectancy_limited")
+        for c in (*facts.conditions_in("life_expectancy_limited"), *facts.conditions_in("hospice"))
     ]
-    found += [Evidence("Hospice care", e.status, e.day, e.reference) for e in facts.events_of("hospice")]
+    window = t["hospice_recent_days"]
+    found += [
+        Evidence("Hospice care", f"{e.resource_type} {e.status}", e.last_day, e.reference)
+        for e in facts.events_of("hospice")
+        if hospice_counts(facts, e, window)
+    ]
     newest = facts.latest_coded("life_expectancy_under_3_months")
-    if newest is not None and newest.value == "true":
-        found.append(
-            Evidence("Life expectancy under 3 months", "yes", newest.effective.date(), newest.reference)
-        )
+    age = days_since(facts, newest.effective.date()) if newest else None
+    if newest is not None and newest.value == "true" and age is not None:
+        if age <= t["life_expectancy_assessment_days"]:
+            found.append(
+                Evidence("Life expectancy under 3 months", "yes", newest.effective.date(), newest.reference)
+            )
     return tuple(found)
+
+
+def hospice_counts(facts: ClinicalFacts, event: CareEvent, window_days: float) -> bool:
+    """RULES.md 7.1.7: whether a hospice record still means the patient is in hospice care today.
+
+    A hospice stay from years ago says nothing about today; one finished within the window (or dated
+    ahead) still does. An undated finished stay cannot be placed and does not count.
+    """
+    if event.is_draft:
+        return False
+    if event.resource_type == "EpisodeOfCare":
+        return event.status == "active"
+    if event.resource_type == "ServiceRequest" and event.state == "pending":
+        return event.status == "active"
+    if event.state == "ongoing":
+        return True
+    age = days_since(facts, event.last_day)
+    return event.state == "done" and age is not None and age <= window_days
+
+
+@cache
+def default_thresholds() -> Thresholds:
+    """The shipped thresholds, for helpers called by rules that pass none (read once per process)."""
+    return Thresholds.load()
 
 
 def bma_indicated(facts: ClinicalFacts) -> bool:
@@ -226,9 +270,14 @@ SRE_CONDITIONS = {
     "pathological_fracture": "pathological fracture",
     "spinal_cord_compression": "spinal cord compression",
 }
-SRE_EVENTS = {"radiotherapy": "radiotherapy", "bone_surgery": "surgery to bone"}
+SRE_EVENTS = {
+    "radiotherapy": "radiotherapy",
+    "bone_surgery": "surgery to bone",
+    "spine_surgery": "surgery to bone",
+}
 PERFORMED_EVENT_TYPES = frozenset({"Procedure", "Encounter"})
-"""A radiotherapy course or a bone operation counts as an SRE once performed; a ServiceRequest is an order."""
+"""A radiotherapy course or a bone operation counts as an SRE once performed (done or under way: a Procedure
+or Encounter); a ServiceRequest is an order."""
 
 ESCC_SCALE = ("0", "1a", "1b", "1c", "2", "3")
 """The epidural spinal cord compression (Bilsky) scale of consensus Fig. 3, lowest to highest: the same grades
@@ -254,7 +303,7 @@ def skeletal_related_events(facts: ClinicalFacts) -> tuple[SkeletalEvent, ...]:
         SkeletalEvent(name, Evidence(f"Skeletal-related event: {name}", e.status, e.day, e.reference))
         for kind, name in SRE_EVENTS.items()
         for e in facts.events_of(kind)
-        if e.resource_type in PERFORMED_EVENT_TYPES
+        if e.resource_type in PERFORMED_EVENT_TYPES and e.state in ("done", "ongoing")
     ]
     return (*conditions, *events)
 
@@ -273,13 +322,15 @@ WHOLE_BODY_BONE_MODALITIES = frozenset({"NM", "PT"})
 
 
 def bone_imaging(facts: ClinicalFacts) -> tuple[ImagingFact, ...]:
-    """Every bone-imaging study, dated or not, in chart order."""
-    return tuple(i for i in facts.imaging if i.modalities & BONE_IMAGING_MODALITIES)
+    """Every bone-imaging study done (7.1.6), dated or not, in chart order."""
+    return tuple(i for i in done_imaging(facts) if i.modalities & BONE_IMAGING_MODALITIES)
 
 
 def whole_body_bone_scans(facts: ClinicalFacts) -> tuple[ImagingFact, ...]:
     """Dated bone scans or PET-CTs, newest first (an undated study cannot be placed in time: left out)."""
-    scans = [i for i in facts.imaging if i.modalities & WHOLE_BODY_BONE_MODALITIES and i.day is not None]
+    scans = [
+        i for i in done_imaging(facts) if i.modalities & WHOLE_BODY_BONE_MODALITIES and i.day is not None
+    ]
     return tuple(sorted(scans, key=lambda i: i.day or date.min, reverse=True))
 
 
@@ -295,3 +346,45 @@ def add_months(day: date, months: int) -> date:
     year, month = day.year + index // 12, index % 12 + 1
     last = (date(year + month // 12, month % 12 + 1, 1) - date.resolution).day
     return date(year, month, min(day.day, last))
+
+
+# Done, pending, not done (RULES.md 7.1.6): every rule asking "was it done" or "was it asked for" asks here.
+
+
+def done_events(facts: ClinicalFacts, kind: str) -> tuple[CareEvent, ...]:
+    """Chart events of `kind` that record the care as given: a Procedure `completed`, an Encounter
+    `finished`, a ServiceRequest `completed` (an EpisodeOfCare `finished`)."""
+    return tuple(e for e in facts.events_of(kind) if e.state == "done")
+
+
+def pending_events(facts: ClinicalFacts, kind: str) -> tuple[CareEvent, ...]:
+    """Events of `kind` asked for and not yet done: a chart ServiceRequest `active`, `on-hold` or `draft`,
+    and the same order drafted in this hook call."""
+    drafted = tuple(e for e in facts.draft_events if e.kind == kind)
+    return tuple(e for e in facts.events_of(kind) if e.state == "pending") + drafted
+
+
+def ongoing_events(facts: ClinicalFacts, kind: str) -> tuple[CareEvent, ...]:
+    """Events of `kind` under way: a Procedure or Encounter `in-progress` (a radiotherapy course being
+    given), an EpisodeOfCare `active`."""
+    return tuple(e for e in facts.events_of(kind) if e.state == "ongoing")
+
+
+def done_or_under_way(facts: ClinicalFacts, kind: str) -> tuple[CareEvent, ...]:
+    return done_events(facts, kind) + ongoing_events(facts, kind)
+
+
+def asked_or_done(facts: ClinicalFacts, kind: str) -> tuple[CareEvent, ...]:
+    """Everything that shows the care was asked for or given (done, under way, pending)."""
+    return done_or_under_way(facts, kind) + pending_events(facts, kind)
+
+
+def done_imaging(facts: ClinicalFacts) -> tuple[ImagingFact, ...]:
+    """Imaging that exists (an ImagingStudy `available`, a final/preliminary report); booked studies
+    (`registered`) are not imaging done."""
+    return tuple(i for i in facts.imaging if i.state == "done")
+
+
+def event_evidence(label: str, event: CareEvent) -> Evidence:
+    shown = f"{event.resource_type} {event.status}" + (" (drafted now)" if event.is_draft else "")
+    return Evidence(label, shown, event.day, event.reference)

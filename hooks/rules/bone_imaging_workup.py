@@ -6,13 +6,17 @@ magnetic resonance imaging (MRI), etc., should be performed on the painful site,
 spinal cord compression site." Fig. 2: "PET-CT is not recommended as a routine test due to its high cost."
 
 Inclusion: patient-view, lung cancer, no confirmed bone metastasis, and a clinical feature: bone pain (a
-bone-pain Condition, or a newest pain score at or above `pain_score_threshold`), ALP above the upper limit
-(the Observation's referenceRange high, else the sex-specific default), hypercalcemia (calcium assessment
-high, or a hypercalcemia Condition), pathological fracture, spinal cord or nerve root compression
-(Conditions; nerve compression is ICD-10 G55*).
-Exclusion: bone imaging (any modality of catalog section 2) dated on or after every feature. Decision:
-warning; critical with cord compression. Suggestions: whole-body bone scan; MRI of the spine for cord
-compression; X-ray/CT of the site for bone pain or fracture. PET-CT is never suggested.
+Condition coded as bone pain, SNOMED 12584003, or a site code; RULES.md 7.2.16: a pain score alone is not a
+work-up feature), ALP above the upper limit (the Observation's referenceRange high, else the sex-specific
+default), hypercalcemia (calcium assessment high, or a hypercalcemia Condition), pathological fracture,
+spinal cord or nerve root compression (Conditions; nerve compression is ICD-10 G55*).
+Exclusion (7.2.16): every feature is answered by imaging done (7.1.6) on or after it that can answer it: a
+bone scan (NM) or PET-CT (PT); or MR / CT / CR / DX whose body site matches the feature's site (the spine
+for cord or nerve compression; the Condition's `bodySite` for bone pain and fracture). A feature with no
+site (ALP, hypercalcemia, a pain Condition without `bodySite`) is answered only by whole-body imaging: NM,
+PT, or a whole-body MR. Decision: warning; critical with cord compression. Suggestions: whole-body bone
+scan; MRI of the spine for cord compression; X-ray/CT of the site for bone pain, fracture or nerve
+compression. PET-CT is never suggested.
 
 Decision beyond the catalog:
 - With cord compression the spine MRI is listed first: it is the urgent test (5.1.3 MRI shows cord
@@ -24,6 +28,9 @@ Decision beyond the catalog:
 - "Continuously elevated tumour markers" has no code set and does not trigger (5.3: markers other than
   ALP are exploratory). Nerve compression is a warning feature with the site X-ray/CT; only cord
   compression makes the card critical and adds the spine MRI.
+- Regions are coarse (spine, pelvis and hip, femur, chest, humerus, skull): a hip X-ray answers hip pain,
+  a chest CT does not. Combined regions (chest-abdomen-pelvis) are not mapped, so such a CT does not close
+  a hip-pain work-up: the bone scan the consensus names first is still asked for.
 - No ALP result is listed as missing data when the card fires; it never fires on a missing ALP alone.
 """
 
@@ -38,8 +45,9 @@ from fhir_mappings.thresholds import Thresholds
 from hooks.findings import ActionSpec, Finding, SuggestionSpec
 from hooks.rule_registry import rule
 from hooks.rules._shared import (
-    BONE_IMAGING_MODALITIES,
     PATIENT_VIEW,
+    WHOLE_BODY_BONE_MODALITIES,
+    bone_imaging,
     condition_evidence,
     fmt_number,
     has_confirmed_bone_metastasis,
@@ -57,14 +65,21 @@ CONDITION_FEATURES = {
     "nerve_compression": "nerve compression",
 }
 REASON = "Clinical feature of bone metastasis in lung cancer (consensus section 5, Fig. 2)"
+SPINE = frozenset({"spine"})
+SPINAL_CATEGORIES = frozenset({"spinal_cord_compression", "nerve_compression"})
+WHOLE_BODY = "whole_body"
+SITE_MODALITIES = frozenset({"MR", "CT", "CR", "DX"})
+"""7.2.16: these answer a feature only at the feature's site."""
 
 
 class Feature(NamedTuple):
-    """One clinical feature of bone metastasis (Fig. 2 footnote) with the datum that shows it."""
+    """One clinical feature of bone metastasis (Fig. 2 footnote) with the datum that shows it and the body
+    regions imaging must show to answer it (empty: only whole-body imaging answers it)."""
 
     name: str
     day: date | None
     evidence: Evidence
+    regions: frozenset[str] = frozenset()
 
 
 def _order(label: str, key: str) -> SuggestionSpec:
@@ -98,15 +113,12 @@ def alp_feature(facts: ClinicalFacts, t: Thresholds) -> Feature | None:
     return Feature("elevated ALP", alp.day, shown)
 
 
-def pain_features(facts: ClinicalFacts, t: Thresholds) -> list[Feature]:
-    found = [
-        Feature("bone pain", c.since, condition_evidence("Bone pain", c))
+def pain_features(facts: ClinicalFacts) -> list[Feature]:
+    """Bone pain Conditions, with their `bodySite` regions (7.2.16: a pain score alone is not a feature)."""
+    return [
+        Feature("bone pain", c.since, condition_evidence("Bone pain", c), c.regions)
         for c in facts.conditions_in("bone_pain")
     ]
-    score = facts.latest("pain_score")
-    if score is not None and score.value >= t["pain_score_threshold"]:
-        found.append(Feature("bone pain", score.day, lab_evidence("Pain score (0-10)", score)))
-    return found
 
 
 def calcium_features(facts: ClinicalFacts) -> list[Feature]:
@@ -127,26 +139,49 @@ def calcium_features(facts: ClinicalFacts) -> list[Feature]:
 def clinical_features(facts: ClinicalFacts, t: Thresholds) -> tuple[Feature, ...]:
     """Every feature of Fig. 2's footnote the chart shows."""
     conditions = [
-        Feature(name, c.since, condition_evidence(name.capitalize(), c))
+        Feature(name, c.since, condition_evidence(name.capitalize(), c), _site(category, c.regions))
         for category, name in CONDITION_FEATURES.items()
         for c in facts.conditions_in(category)
     ]
     alp = alp_feature(facts, t)
-    return (*pain_features(facts, t), *([alp] if alp else []), *calcium_features(facts), *conditions)
+    return (*pain_features(facts), *([alp] if alp else []), *calcium_features(facts), *conditions)
+
+
+def _site(category: str, regions: frozenset[str]) -> frozenset[str]:
+    """Cord and nerve root compression are at the spine whatever the Condition says; others at their site."""
+    return SPINE if category in SPINAL_CATEGORIES else regions
 
 
 def newest_bone_imaging(facts: ClinicalFacts) -> ImagingFact | None:
-    dated = [i for i in facts.imaging if i.modalities & BONE_IMAGING_MODALITIES and i.day is not None]
+    dated = [i for i in bone_imaging(facts) if i.day is not None]
     return max(dated, key=lambda i: i.day or date.min, default=None)
 
 
-def open_features(facts: ClinicalFacts, t: Thresholds) -> tuple[Feature, ...]:
-    """Features with no bone imaging on or after them (undated ones stay open)."""
-    last = newest_bone_imaging(facts)
-    last_day = last.day if last else None
-    return tuple(
-        f for f in clinical_features(facts, t) if f.day is None or last_day is None or f.day > last_day
+def answers(study: ImagingFact, feature: Feature) -> bool:
+    """7.2.16: whether a done study can answer the feature's question (its date is checked by the caller)."""
+    if study.modalities & WHOLE_BODY_BONE_MODALITIES:
+        return True
+    if "MR" in study.modalities and WHOLE_BODY in study.regions:
+        return True
+    return bool(study.modalities & SITE_MODALITIES and feature.regions & study.regions)
+
+
+def answered_by(facts: ClinicalFacts, feature: Feature) -> ImagingFact | None:
+    if feature.day is None:
+        return None
+    return next(
+        (
+            i
+            for i in bone_imaging(facts)
+            if i.day is not None and i.day >= feature.day and answers(i, feature)
+        ),
+        None,
     )
+
+
+def open_features(facts: ClinicalFacts, t: Thresholds) -> tuple[Feature, ...]:
+    """Features no suitable imaging answered on or after them (undated ones stay open)."""
+    return tuple(f for f in clinical_features(facts, t) if answered_by(facts, f) is None)
 
 
 def is_included(facts: ClinicalFacts) -> bool:
@@ -176,13 +211,14 @@ def bone_imaging_workup(facts: ClinicalFacts, t: Thresholds) -> Finding | None:
     last = newest_bone_imaging(facts)
     evidence = tuple(f.evidence for f in features)
     if last is not None:
-        evidence += (imaging_evidence("Last bone imaging (before the feature)", last),)
+        evidence += (imaging_evidence("Last bone imaging (does not answer the feature)", last),)
     return Finding(
         rule_id=RULE_ID,
         indicator="critical" if CORD in names else "warning",
         variant="cord-compression" if CORD in names else "default",
         values={
             "features": ", ".join(sorted(names)),
+            "sites": _sites(features),
             "last_imaging": last.day.isoformat() if last and last.day else "none on record",
         },
         evidence=evidence,
@@ -200,10 +236,13 @@ def _missing(facts: ClinicalFacts, features: tuple[Feature, ...]) -> tuple[str, 
 
 
 def _outside_sources(facts: ClinicalFacts, t: Thresholds) -> tuple[str, ...]:
-    threshold = fmt_number(t["pain_score_threshold"])
-    pain = f"bone pain from a pain score of {threshold} of 10: {t.entry('pain_score_threshold').source}"
     alp = facts.latest("alp")
     if alp is None or alp.high is not None:
-        return (pain,)
+        return ()
     limit, source = alp_upper_limit(facts, alp, t)
-    return (pain, f"ALP upper limit {fmt_number(limit)} U/L: {source}")
+    return (f"ALP upper limit {fmt_number(limit)} U/L: {source}",)
+
+
+def _sites(features: tuple[Feature, ...]) -> str:
+    regions = sorted({r.replace("_", " and ") for f in features for r in f.regions})
+    return ", ".join(regions) if regions else "no site recorded"

@@ -1,17 +1,24 @@
 """FRACTURE-RISK (consensus 6.6.2, Table 3): "Score <= 7 indicates a low risk of pathological fracture (4%)
 and surgery should be not considered; Score = 8, indicates a fracture risk of 15%; Score = 9, indicates a
-fracture risk of 33%; Score >= 9 implies an indication for preventive fixation."
+fracture risk of 33%; Score >= 9 implies an indication for preventive fixation." 6.6.3: "Contraindications
+for surgical treatment include: (1) The life expectancy is less than 3 months". 6.5: radiotherapy can
+"prevent pathological fracture".
 
-Inclusion: patient-view and a newest Mirels score at or above `mirels_borderline_score`. Exclusion: an
-orthopedic oncology consult or bone surgery dated on or after that score. Decision: warning with
-`fixation` at or above `mirels_fixation_threshold`; info with `borderline` below it; no card at 7 or less.
-Suggests an orthopedic oncology consult.
+Inclusion: patient-view and a newest Mirels score at or above `mirels_borderline_score`. Decision: warning
+with `fixation` at or above `mirels_fixation_threshold`; info with `borderline` below it; no card at 7 or
+less. Suggests an orthopedic oncology consult. With documented life expectancy under 3 months or hospice
+(RULES.md 7.2.14, `_shared.life_expectancy_limitations`): `surgery-contraindicated`, info, suggests a
+radiotherapy consult instead and says why. Exclusion: an orthopedic oncology consult or bone surgery (for
+`surgery-contraindicated`: a radiotherapy consult or course) asked for, under way or done (7.1.6) on or after
+the score's date.
 
 Decision beyond the catalog:
 - The newest Mirels score decides, whatever its age (its date is on the card): a lesion is re-scored
   after treatment, and an older higher score is superseded.
-- A consult or operation on or after the score, in any status the mapping keeps, means the risk is
-  already with the surgeon: no card.
+- A consult pending (active, on-hold, draft) or done on or after the score means the risk is already with
+  the specialist: no card. A cancelled consult never reaches the facts.
+- Short life expectancy applies to a score of 8 as well: surgery is contraindicated whatever the risk, and
+  radiotherapy remains the way to protect the bone.
 """
 
 from __future__ import annotations
@@ -20,11 +27,19 @@ from fhir_mappings.facts import CareEvent, ClinicalFacts, Evidence, LabResult
 from fhir_mappings.thresholds import Thresholds
 from hooks.findings import ActionSpec, Finding, SuggestionSpec
 from hooks.rule_registry import rule
-from hooks.rules._shared import PATIENT_VIEW, fmt_number, lab_evidence
+from hooks.rules._shared import (
+    PATIENT_VIEW,
+    asked_or_done,
+    fmt_number,
+    lab_evidence,
+    life_expectancy_limitations,
+)
 
 RULE_ID = "FRACTURE-RISK"
 ADDRESSED_KINDS = ("orthopedic_oncology_consult", "bone_surgery")
-RISK_BY_VARIANT = {"fixation": "33%", "borderline": "15%"}
+RADIOTHERAPY_KINDS = ("radiotherapy_consult", "radiotherapy")
+CONTRAINDICATED = "surgery-contraindicated"
+RISK_BY_SCORE_VARIANT = {"fixation": "33%", "borderline": "15%"}
 """Table 3: 33% fracture risk at a score of 9, 15% at 8 (the consensus's own figures)."""
 CONSULT = SuggestionSpec(
     "Orthopedic oncology consultation (fracture risk)",
@@ -36,9 +51,22 @@ CONSULT = SuggestionSpec(
         ),
     ),
 )
+RADIOTHERAPY = SuggestionSpec(
+    "Radiotherapy consultation (fracture risk; surgery contraindicated)",
+    (
+        ActionSpec(
+            "create",
+            order_key="referral_radiotherapy",
+            reason=(
+                "Mirels score with life expectancy under 3 months: surgery contraindicated (consensus "
+                "6.6.3); radiotherapy to prevent pathological fracture (6.5)"
+            ),
+        ),
+    ),
+)
 
 
-def variant_for(score: LabResult | None, t: Thresholds) -> str | None:
+def score_variant(score: LabResult | None, t: Thresholds) -> str | None:
     """Decision by Table 3: >= 9 preventive fixation, 8 borderline, <= 7 none."""
     if score is None:
         return None
@@ -47,17 +75,26 @@ def variant_for(score: LabResult | None, t: Thresholds) -> str | None:
     return "borderline" if score.value >= t["mirels_borderline_score"] else None
 
 
+def variant_for(facts: ClinicalFacts, score: LabResult | None, t: Thresholds) -> str | None:
+    """Table 3's variant, replaced by `surgery-contraindicated` when life expectancy is under 3 months."""
+    variant = score_variant(score, t)
+    if variant is not None and life_expectancy_limitations(facts, t):
+        return CONTRAINDICATED
+    return variant
+
+
 def is_included(facts: ClinicalFacts, t: Thresholds) -> bool:
-    return facts.hook == PATIENT_VIEW and variant_for(facts.latest("mirels_score"), t) is not None
+    return facts.hook == PATIENT_VIEW and score_variant(facts.latest("mirels_score"), t) is not None
 
 
-def addressed_by(facts: ClinicalFacts, score: LabResult) -> tuple[CareEvent, ...]:
-    """Exclusion: an orthopedic oncology consult or bone surgery on or after the score's date."""
+def addressed_by(facts: ClinicalFacts, score: LabResult, variant: str) -> tuple[CareEvent, ...]:
+    """Exclusion: the specialist this variant asks for already asked or done on or after the score."""
+    kinds = RADIOTHERAPY_KINDS if variant == CONTRAINDICATED else ADDRESSED_KINDS
     return tuple(
         e
-        for kind in ADDRESSED_KINDS
-        for e in facts.events_of(kind)
-        if e.day is not None and e.day >= score.day
+        for kind in kinds
+        for e in asked_or_done(facts, kind)
+        if e.last_day is not None and e.last_day >= score.day
     )
 
 
@@ -65,24 +102,34 @@ def addressed_by(facts: ClinicalFacts, score: LabResult) -> tuple[CareEvent, ...
 def fracture_risk(facts: ClinicalFacts, t: Thresholds) -> Finding | None:
     """FRACTURE-RISK (consensus 6.6.2, Table 3): refer a high Mirels score to orthopedic oncology."""
     score = facts.latest("mirels_score")
-    if score is None or not is_included(facts, t) or addressed_by(facts, score):
+    if score is None or not is_included(facts, t):
         return None
-    variant = variant_for(score, t) or ""
+    variant = variant_for(facts, score, t) or ""
+    if addressed_by(facts, score, variant):
+        return None
+    limits = life_expectancy_limitations(facts, t) if variant == CONTRAINDICATED else ()
     return Finding(
         rule_id=RULE_ID,
         indicator="warning" if variant == "fixation" else "info",
         variant=variant,
         values={
             "score": fmt_number(score.value),
-            "risk": RISK_BY_VARIANT[variant],
+            "risk": RISK_BY_SCORE_VARIANT[score_variant(score, t) or "borderline"],
             "fixation_from": fmt_number(t["mirels_fixation_threshold"]),
             "day": score.day.isoformat(),
+            "limitation": "; ".join(sorted({e.label for e in limits})),
         },
-        evidence=(_score_evidence(score),),
-        suggestions=(CONSULT,),
+        evidence=(_score_evidence(score), *limits),
+        suggestions=(RADIOTHERAPY,) if variant == CONTRAINDICATED else (CONSULT,),
         selection_behavior="any",
+        outside_sources=_outside_sources(t) if variant == CONTRAINDICATED else (),
     )
 
 
 def _score_evidence(score: LabResult) -> Evidence:
     return lab_evidence("Mirels score (Table 3, of 12)", score)
+
+
+def _outside_sources(t: Thresholds) -> tuple[str, ...]:
+    hospice = t.entry("hospice_recent_days")
+    return (f"hospice care counted within {fmt_number(hospice.value)} days: {hospice.source}",)

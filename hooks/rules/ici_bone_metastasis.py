@@ -1,18 +1,21 @@
-"""ICI-BONE-METASTASIS (consensus 6.2.1; seed 002): consensus 6.2.1: "Immunotherapy is the main treatment
-option for patients with driver-gene-negative advanced lung cancer ... Reassuringly, several trials on the
-combination of immunotherapy with RANKL inhibitors in NSCLC are ongoing." Del Conte et al. (Int J Mol Sci
-2022;23:6832, seed 002): "The lower efficacy of immunotherapy treatments in BoM+ patients could be induced
-by the presence of a particular immunosuppressive tumor and bone microenvironment", and "the need to
-combine bone target therapies (BTT) with immunotherapy to improve patient outcome".
+"""ICI-BONE-METASTASIS (consensus 6.2.1, 6.3; seed 002), worded per RULES.md 7.2.18. Consensus 6.2.1:
+"Immunotherapy is the main treatment option for patients with driver-gene-negative advanced lung cancer ...
+Reassuringly, several trials on the combination of immunotherapy with RANKL inhibitors in NSCLC are
+ongoing." Consensus 6.3 / Table 1: bone-modifying drugs are indicated for confirmed bone metastasis. Del
+Conte et al. (Int J Mol Sci 2022;23:6832, seed 002): "The lower efficacy of immunotherapy treatments in
+BoM+ patients could be induced by the presence of a particular immunosuppressive tumor and bone
+microenvironment".
 
 Inclusion: patient-view, confirmed bone metastasis, and an active immune checkpoint inhibitor. Exclusion:
-a BMA already active. Decision: info, no suggestion (BMA-INITIATION carries the BMA orders); the card
-explains that bone metastasis predicts poorer ICI benefit, recommends adding bone-targeted therapy, and
-says the ICI is not to be changed on this basis.
+an oncology (or unknown-regimen) BMA already active. Decision: info, no suggestion (BMA-INITIATION carries
+the BMA orders). The card says three things and no more (7.2.18): a BMA is indicated for the confirmed bone
+metastasis whatever the ICI (6.3); bone metastasis is associated with less benefit from ICIs (seed 002);
+whether a BMA improves ICI benefit is still being studied (6.2.1). It never says that a BMA improves ICI
+outcomes, and says the ICI is not to be changed on this basis.
 
-Decision beyond the catalog: documented life expectancy under 3 months also excludes the card, because
-Table 1 recommends bone-modifying drugs only for a life expectancy of at least 3 months and the card's one
-recommendation is to add one.
+Decision beyond the catalog: documented life expectancy under 3 months (RULES.md 7.1.7, still current)
+also excludes the card, because Table 1 recommends bone-modifying drugs only for a life expectancy of at
+least 3 months and the card's one recommendation is to add one.
 """
 
 from __future__ import annotations
@@ -46,15 +49,15 @@ def is_included(facts: ClinicalFacts) -> bool:
     return facts.hook == PATIENT_VIEW and bool(confirmed_bone_metastases(facts)) and bool(active_icis(facts))
 
 
-def is_excluded(facts: ClinicalFacts) -> bool:
+def is_excluded(facts: ClinicalFacts, t: Thresholds) -> bool:
     """Bone-targeted therapy already given, or documented life expectancy under 3 months (Table 1)."""
-    return bool(active_bmas(facts)) or bool(life_expectancy_limitations(facts))
+    return bool(active_bmas(facts)) or bool(life_expectancy_limitations(facts, t))
 
 
-@rule(RULE_ID, consensus_section="6.2.1", needs=("MedicationRequest",))
+@rule(RULE_ID, consensus_section="6.2.1, 6.3", needs=("MedicationRequest",))
 def ici_bone_metastasis(facts: ClinicalFacts, t: Thresholds) -> Finding | None:
-    """ICI-BONE-METASTASIS (consensus 6.2.1; seed 002): add bone-targeted therapy to immunotherapy."""
-    if not is_included(facts) or is_excluded(facts):
+    """ICI-BONE-METASTASIS (consensus 6.2.1, 6.3; seed 002): the BMA is indicated whatever the ICI."""
+    if not is_included(facts) or is_excluded(facts, t):
         return None
     icis = active_icis(facts)
     evidence = (

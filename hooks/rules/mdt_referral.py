@@ -16,7 +16,10 @@ Decision beyond the catalog:
   without one, its recorded date). When no date is known, any MDT review on record counts.
 - An MDT review from before the metastasis does not stop the card; it is shown as evidence.
 - Only confirmed pathological fractures and cord compressions are SREs; radiotherapy and bone surgery
-  count once performed (a Procedure or Encounter), at any date, because the code sets carry no body site.
+  (spine surgery included) count once performed (a Procedure or Encounter done or under way, 7.1.6), at
+  any date, because the code sets carry no body site.
+- An MDT review counts when done, or when a referral to one is pending (an active, on-hold or draft
+  ServiceRequest: the review has been asked for); a cancelled referral does not.
 - The newest Mirels score and ESCC grade are used, whatever their age (their dates are on the card).
 """
 
@@ -31,6 +34,7 @@ from hooks.findings import ActionSpec, Finding, SuggestionSpec
 from hooks.rule_registry import rule
 from hooks.rules._shared import (
     PATIENT_VIEW,
+    asked_or_done,
     condition_evidence,
     confirmed_bone_metastases,
     escc_at_least,
@@ -71,8 +75,9 @@ def is_included(facts: ClinicalFacts) -> bool:
 
 
 def reviews_since(facts: ClinicalFacts, since: date | None) -> tuple[CareEvent, ...]:
-    """MDT reviews (or referrals) on or after the metastasis date; any at all when that date is unknown."""
-    reviews = facts.events_of("mdt_review")
+    """MDT reviews done, or referrals pending (7.1.6), on or after the metastasis date; any at all when that
+    date is unknown. A cancelled or entered-in-error referral never reaches the facts."""
+    reviews = asked_or_done(facts, "mdt_review")
     if since is None:
         return reviews
     return tuple(e for e in reviews if e.day is not None and e.day >= since)
@@ -146,7 +151,7 @@ def _evidence(facts: ClinicalFacts, found: tuple[Escalator, ...]) -> tuple[Evide
             e.day,
             e.reference,
         )
-        for e in facts.events_of("mdt_review")
+        for e in asked_or_done(facts, "mdt_review")
     )
     return (
         *(condition_evidence("Confirmed bone metastasis", c) for c in confirmed_bone_metastases(facts)),

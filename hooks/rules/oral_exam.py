@@ -3,13 +3,19 @@ examination cooperating with the stomatology department in advance"; 6.3.3: "As 
 associated with oral infection (or other risk factors), a comprehensive oral examination is recommended at
 least every 6 months".
 
-A dental exam is a completed `dental_exam` care event, or a completed `stomatology_referral`, within
-`dental_exam_interval_days`. Patient-view: a BMA active (info, `on-treatment`) or being started (warning,
-`first-dose`). Order hooks: a first dose drafted (warning, `first-dose`); repeat doses are left to the
-patient-view check. Suggests a stomatology referral.
+A dental exam is a done `dental_exam` care event (RULES.md 7.1.6: a Procedure `completed` or an
+Encounter `finished`, e.g. a dental visit coded CDT D0120 on Encounter.type), or a stomatology referral
+ServiceRequest `completed`, within `dental_exam_interval_days`. Patient-view: a BMA active (info,
+`on-treatment`) or being started (warning, `first-dose`). Order hooks: a first dose drafted (warning,
+`first-dose`); repeat doses are left to the patient-view check. Suggests a stomatology referral.
 
-Decision beyond the catalog: when a stomatology referral is already pending (active, on-hold or drafted),
-the card still fires (the exam has not happened) but suggests no second referral; the pending one is shown.
+Decision beyond the catalog:
+- When a stomatology referral is already pending (a ServiceRequest active, on-hold or draft, or drafted
+  now), the card still fires (the exam has not happened) but suggests no second referral; the pending one
+  is shown.
+- A referral recorded as a Procedure ("patient referral for dental care", completed) records that the
+  referral was made, not that the mouth was examined: only a completed referral ServiceRequest counts as an
+  exam, as the catalog says.
 """
 
 from __future__ import annotations
@@ -26,16 +32,17 @@ from hooks.rules._shared import (
     condition_evidence,
     confirmed_bone_metastases,
     days_since,
+    done_events,
     drafted_bmas,
     fmt_number,
     is_first_dose_ordered,
     is_order_hook,
     medication_evidence,
+    pending_events,
 )
 
 RULE_ID = "ORAL-EXAM"
-EXAM_KINDS = ("dental_exam", "stomatology_referral")
-PENDING_STATUSES = ("active", "on-hold", "draft")
+EXAM_KIND, REFERRAL_KIND = "dental_exam", "stomatology_referral"
 DAYS_PER_MONTH = 30.436875
 REFERRAL = SuggestionSpec(
     "Referral to stomatology for oral examination",
@@ -50,8 +57,9 @@ REFERRAL = SuggestionSpec(
 
 
 def completed_exams(facts: ClinicalFacts) -> tuple[CareEvent, ...]:
-    """Completed dental exams or stomatology referrals with a date, newest first."""
-    exams = [e for kind in EXAM_KINDS for e in facts.events_of(kind) if e.status == "completed" and e.day]
+    """Done dental exams, or completed stomatology referral ServiceRequests, with a date, newest first."""
+    referrals = [e for e in done_events(facts, REFERRAL_KIND) if e.resource_type == "ServiceRequest"]
+    exams = [e for e in (*done_events(facts, EXAM_KIND), *referrals) if e.day]
     return tuple(sorted(exams, key=lambda e: e.day or date.min, reverse=True))
 
 
@@ -62,9 +70,8 @@ def has_recent_exam(facts: ClinicalFacts, t: Thresholds) -> bool:
 
 
 def pending_referrals(facts: ClinicalFacts) -> tuple[CareEvent, ...]:
-    """Stomatology referrals ordered (or being ordered now) but not completed."""
-    events = (*facts.events_of("stomatology_referral"), *facts.draft_events)
-    return tuple(e for e in events if e.kind == "stomatology_referral" and e.status in PENDING_STATUSES)
+    """Stomatology referrals ordered (or being ordered now) but not completed (7.1.6 pending)."""
+    return pending_events(facts, REFERRAL_KIND)
 
 
 def variant_for(facts: ClinicalFacts) -> str | None:

@@ -15,9 +15,10 @@ short life expectancy), `by-site` (ECOG known and not above: single fraction for
 Decision beyond the catalog:
 - The newest pain score decides, whatever its age (its date is on the card); a bone-pain Condition counts
   on its own, as the catalog's "or" says, even when the newest score is below the threshold.
-- A consult or course counts in every status the mapping keeps (an active or on-hold referral is a consult
-  already asked for), and so does one dated in the future (already scheduled); an undated one cannot be
-  placed in the window and does not stop the card.
+- A consult or course counts when done, under way or pending (7.1.6: an active, on-hold or draft referral
+  is a consult already asked for), and so does one dated in the future (already scheduled); a course under
+  way counts whatever its start; an undated one cannot be placed in the window and does not stop the card.
+  A cancelled or entered-in-error one never reaches the facts.
 - Documented short life expectancy (Table 2's first row) selects the single-fraction wording; it does not
   stop the card, since palliative radiotherapy for pain is meant for these patients too.
 - The facts do not say which bone is involved, so with ECOG known and not above the cut-off the card gives
@@ -35,12 +36,14 @@ from hooks.findings import ActionSpec, Finding, SuggestionSpec
 from hooks.rule_registry import rule
 from hooks.rules._shared import (
     PATIENT_VIEW,
+    asked_or_done,
     condition_evidence,
     confirmed_bone_metastases,
     days_since,
     fmt_number,
     lab_evidence,
     life_expectancy_limitations,
+    ongoing_events,
 )
 from hooks.rules.spinal_cord_compression import variant_for as spinal_cord_compression_card
 
@@ -82,14 +85,17 @@ def is_included(facts: ClinicalFacts, t: Thresholds) -> bool:
 
 
 def recent_radiotherapy(facts: ClinicalFacts, t: Thresholds) -> tuple[CareEvent, ...]:
-    """Radiotherapy consults or courses dated within the window, or scheduled ahead."""
+    """Radiotherapy consults or courses asked for or done (7.1.6) within the window (by their last date),
+    or scheduled ahead, and any course under way whatever its start."""
     window = t["radiotherapy_recent_days"]
-    return tuple(
+    dated = tuple(
         e
         for kind in RADIOTHERAPY_KINDS
-        for e in facts.events_of(kind)
-        if (days := days_since(facts, e.day)) is not None and days <= window
+        for e in asked_or_done(facts, kind)
+        if (days := days_since(facts, e.last_day)) is not None and days <= window
     )
+    under_way = tuple(e for e in ongoing_events(facts, "radiotherapy") if e not in dated)
+    return dated + under_way
 
 
 def is_excluded(facts: ClinicalFacts, t: Thresholds) -> bool:
@@ -102,7 +108,7 @@ def single_fraction_reason(facts: ClinicalFacts, ecog: LabResult | None, t: Thre
     if ecog is not None and ecog.value > t["ecog_single_fraction_above"]:
         cutoff = fmt_number(t["ecog_single_fraction_above"])
         return f"performance status ECOG {fmt_number(ecog.value)}, above {cutoff}"
-    if life_expectancy_limitations(facts):
+    if life_expectancy_limitations(facts, t):
         return "documented short life expectancy"
     return None
 
@@ -125,7 +131,7 @@ def radiotherapy_referral(facts: ClinicalFacts, t: Thresholds) -> Finding | None
         *(condition_evidence("Confirmed bone metastasis", c) for c in confirmed_bone_metastases(facts)),
         *bone_pain_evidence(facts, t),
         *((lab_evidence("ECOG performance status", ecog),) if ecog else ()),
-        *life_expectancy_limitations(facts),
+        *life_expectancy_limitations(facts, t),
     )
     return Finding(
         rule_id=RULE_ID,
@@ -134,7 +140,7 @@ def radiotherapy_referral(facts: ClinicalFacts, t: Thresholds) -> Finding | None
         values=_values(facts, t, ecog),
         evidence=evidence,
         missing=_missing(facts, ecog),
-        suggestions=() if spinal_cord_compression_card(facts) else (REFERRAL,),
+        suggestions=() if spinal_cord_compression_card(facts, t) else (REFERRAL,),
         selection_behavior="any",
         outside_sources=_outside_sources(t),
     )

@@ -5,36 +5,56 @@ abutment, but without cord compression. Grade 2, spinal cord compression, but wi
 cord. Grade 3, spinal cord compression, no CSF visible around the cord". 6.6.3 lists "Patients with or at
 high risk of spinal instability, spinal cord compression" among the surgical indications.
 
-Inclusion: patient-view, and a spinal cord compression Condition (ICD-10 G95.2*) or a newest ESCC grade of
-1c or higher. Decision: critical for the Condition or ESCC 2-3 (`compression`), warning for ESCC 1c
-(`abutment`); ESCC 0-1b gives no card. Suggestions: urgent MRI of the spine when no spine MR is dated
-within `mri_spine_recent_days`; spine surgery and urgent radiotherapy consults.
+Inclusion (RULES.md 7.2.15): patient-view, and a spinal cord compression Condition (ICD-10 G95.2*) recorded
+within `scc_recent_days`, or a newest ESCC grade of 1c or higher recorded within that window. Exclusion: a
+completed radiotherapy course or spine surgery (7.1.6: a Procedure `completed`, an Encounter `finished`)
+dated on or after the newest compression evidence. Decision: critical for the Condition or ESCC 2-3
+(`compression`), warning for ESCC 1c (`abutment`); ESCC 0-1b gives no card. Suggestions, each only when
+not already done or pending: urgent MRI of the spine (none done within `mri_spine_recent_days`, none
+booked or ordered); spine surgery and radiotherapy consults (none asked for or done since the evidence).
+Every order has priority `stat`. Behind `scc_corticosteroid_note` (default on) the card names
+corticosteroids as part of the local compression protocol, citing NICE NG234 (2023) as an outside source;
+it never orders them.
 
 Decision beyond the catalog:
 - A suspected (provisional) cord compression Condition counts like a confirmed one: it is an emergency
   until imaging rules it out.
+- A compression Condition with no onset or recorded date cannot be placed in the window: it still fires
+  (an emergency is not silenced for want of a date) and the card says the date is missing.
+- The 30-day window applies to ESCC 1c too: an abutment scored long ago is not today's emergency.
 - An MR study counts as a spine MRI only when its body site or procedure code maps to the spine; an MR of
-  unknown region does not, and one dated in the future (booked) is not a done MRI.
-- A consult already ordered or done on or after the evidence date (any status the mapping keeps) is shown
-  and not suggested again; the card still fires, since the compression itself is the alert.
+  unknown region does not, and one dated in the future or only `registered` (booked) is not a done MRI,
+  but it is pending, so no second MRI is suggested.
+- A radiotherapy course under way (in-progress) after the evidence does not close the card (the catalog
+  says completed) but counts as the radiotherapy consult already done.
 - Grade 1c gets the same suggestions as a warning: the cord is abutted and the specialist decides.
+- Corticosteroids are named by default (the clinical call of this project): the consensus is silent on
+  them, NICE NG234 recommends dexamethasone for people with neurological symptoms or signs of MSCC, and
+  the card only points to the local protocol; a site that does not want it sets the flag to 0.
 """
 
 from __future__ import annotations
 
 from datetime import date
 
-from fhir_mappings.facts import CareEvent, ClinicalFacts, CodedResult, Evidence, ImagingFact
+from fhir_mappings.facts import CareEvent, ClinicalFacts, CodedResult, ConditionFact, Evidence, ImagingFact
 from fhir_mappings.thresholds import Thresholds
 from hooks.findings import ActionSpec, Finding, SuggestionSpec
 from hooks.rule_registry import rule
 from hooks.rules._shared import (
     PATIENT_VIEW,
+    asked_or_done,
     condition_evidence,
     days_since,
+    default_thresholds,
+    done_events,
+    done_imaging,
+    done_or_under_way,
     escc_at_least,
+    event_evidence,
     fmt_number,
     imaging_evidence,
+    pending_events,
 )
 
 RULE_ID = "SPINAL-CORD-COMPRESSION"
@@ -42,40 +62,87 @@ ESCC_CRITICAL_FROM = "2"
 ESCC_WARNING_FROM = "1c"
 REASON = "Spinal cord compression or ESCC grade {} (consensus 6.6.2, Fig. 3)"
 CONSULTS = (
-    ("spine_surgery_consult", "referral_spine_surgery", "Urgent spine surgery consultation"),
-    ("radiotherapy_consult", "referral_radiotherapy_urgent", "Urgent radiotherapy consultation"),
+    (("spine_surgery_consult",), "referral_spine_surgery", "Urgent spine surgery consultation"),
+    (
+        ("radiotherapy_consult", "radiotherapy"),
+        "referral_radiotherapy_urgent",
+        "Urgent radiotherapy consultation",
+    ),
+)
+TREATMENTS = ("radiotherapy", "spine_surgery", "bone_surgery")
+NICE_NG234 = (
+    "corticosteroids: NICE guideline NG234 (2023), Spinal metastases and metastatic spinal cord "
+    "compression (dexamethasone for people with neurological symptoms or signs of MSCC); not in the consensus"
+)
+STEROID_NOTE = (
+    "Corticosteroids: follow the local compression protocol. NICE NG234 (2023) advises dexamethasone for "
+    "people with neurological symptoms or signs of metastatic spinal cord compression; no order is suggested "
+    "here."
 )
 
 
-def compression_conditions(facts: ClinicalFacts) -> tuple[Evidence, ...]:
+def recent_compressions(facts: ClinicalFacts, t: Thresholds) -> tuple[ConditionFact, ...]:
+    """Cord compression Conditions recorded within the window (undated ones included: see the docstring)."""
+    window = t["scc_recent_days"]
     return tuple(
-        condition_evidence("Spinal cord compression", c)
+        c
         for c in facts.conditions_in("spinal_cord_compression")
+        if (days := days_since(facts, c.since)) is None or days <= window
     )
 
 
-def escc_grade(facts: ClinicalFacts) -> CodedResult | None:
-    """The newest ESCC grade (Fig. 3 scale) on record."""
-    return facts.latest_coded("escc_grade")
-
-
-def variant_for(facts: ClinicalFacts) -> str | None:
-    """Inclusion and decision: `compression` (G95.2 or ESCC 2-3), `abutment` (ESCC 1c), else None."""
-    if facts.hook != PATIENT_VIEW:
+def recent_escc(facts: ClinicalFacts, t: Thresholds) -> CodedResult | None:
+    """The newest ESCC grade (Fig. 3 scale) when it was recorded within the window."""
+    grade = facts.latest_coded("escc_grade")
+    if grade is None or (days_since(facts, grade.effective.date()) or 0) > t["scc_recent_days"]:
         return None
-    grade = escc_grade(facts)
-    if compression_conditions(facts) or (grade and escc_at_least(grade.value, ESCC_CRITICAL_FROM)):
+    return grade
+
+
+def severity(facts: ClinicalFacts, t: Thresholds) -> str | None:
+    """`compression` (G95.2 or ESCC 2-3), `abutment` (ESCC 1c), else None."""
+    grade = recent_escc(facts, t)
+    if recent_compressions(facts, t) or (grade and escc_at_least(grade.value, ESCC_CRITICAL_FROM)):
         return "compression"
     return "abutment" if grade and escc_at_least(grade.value, ESCC_WARNING_FROM) else None
 
 
+def evidence_days(facts: ClinicalFacts, t: Thresholds) -> list[date]:
+    days = [d for c in recent_compressions(facts, t) if (d := c.since) is not None]
+    grade = recent_escc(facts, t)
+    return days + ([grade.effective.date()] if grade else [])
+
+
+def treated_after(facts: ClinicalFacts, t: Thresholds) -> tuple[CareEvent, ...]:
+    """Exclusion: a completed radiotherapy course or spine surgery dated on or after the newest evidence."""
+    days = evidence_days(facts, t)
+    if not days:
+        return ()
+    newest = max(days)
+    return tuple(
+        e
+        for kind in TREATMENTS
+        for e in done_events(facts, kind)
+        if e.resource_type in ("Procedure", "Encounter") and e.last_day is not None and e.last_day >= newest
+    )
+
+
+def variant_for(facts: ClinicalFacts, t: Thresholds | None = None) -> str | None:
+    """Inclusion, exclusion and decision together (other rules ask whether this card fires)."""
+    t = t or default_thresholds()
+    if facts.hook != PATIENT_VIEW:
+        return None
+    found = severity(facts, t)
+    return None if found is None or treated_after(facts, t) else found
+
+
 def recent_spine_mri(facts: ClinicalFacts, t: Thresholds) -> ImagingFact | None:
-    """Exclusion for the MRI suggestion: a spine MR done within `mri_spine_recent_days`."""
+    """A spine MR done within `mri_spine_recent_days` (7.1.6: an ImagingStudy `available`)."""
     window = t["mri_spine_recent_days"]
     return next(
         (
             i
-            for i in facts.imaging
+            for i in done_imaging(facts)
             if "MR" in i.modalities
             and "spine" in i.regions
             and (days := days_since(facts, i.day)) is not None
@@ -85,31 +152,46 @@ def recent_spine_mri(facts: ClinicalFacts, t: Thresholds) -> ImagingFact | None:
     )
 
 
-def evidence_day(facts: ClinicalFacts) -> date | None:
-    """The earliest date of the compression evidence, from which consults count as already asked."""
-    days = [c.since for c in facts.conditions_in("spinal_cord_compression") if c.since]
-    grade = escc_grade(facts)
-    days += [grade.effective.date()] if grade else []
-    return min(days, default=None)
+def mri_on_the_way(facts: ClinicalFacts, t: Thresholds) -> tuple[Evidence, ...]:
+    """A spine MRI done recently, ordered (pending), or booked (a study only `registered`)."""
+    window = t["mri_spine_recent_days"]
+    found = [event_evidence("Spine MRI already ordered", e) for e in pending_events(facts, "spine_mri")]
+    found += [
+        event_evidence("Spine MRI already done", e)
+        for e in done_events(facts, "spine_mri")
+        if (days := days_since(facts, e.day)) is not None and 0 <= days <= window
+    ]
+    found += [
+        imaging_evidence("Spine MRI booked", i)
+        for i in facts.imaging
+        if i.state == "pending" and "MR" in i.modalities and "spine" in i.regions
+    ]
+    if (mri := recent_spine_mri(facts, t)) is not None:
+        found.append(imaging_evidence("Recent MRI of the spine", mri))
+    return tuple(found)
 
 
-def existing_consults(facts: ClinicalFacts, kind: str) -> tuple[CareEvent, ...]:
-    start = evidence_day(facts)
-    return tuple(e for e in facts.events_of(kind) if e.day is not None and (start is None or e.day >= start))
+def existing_consults(facts: ClinicalFacts, t: Thresholds, kinds: tuple[str, ...]) -> tuple[CareEvent, ...]:
+    """Consults asked for or done (and, for radiotherapy, a course given or under way) since the evidence."""
+    days = evidence_days(facts, t)
+    start = min(days) if days else None
+    events = [e for kind in kinds for e in (*asked_or_done(facts, kind), *done_or_under_way(facts, kind))]
+    unique = {e.reference: e for e in events}.values()
+    return tuple(e for e in unique if e.last_day is not None and (start is None or e.last_day >= start))
 
 
 def suggestions(facts: ClinicalFacts, t: Thresholds, grade_label: str) -> tuple[SuggestionSpec, ...]:
     reason = REASON.format(grade_label)
     specs = []
-    if recent_spine_mri(facts, t) is None:
+    if not mri_on_the_way(facts, t):
         specs.append(
             SuggestionSpec(
                 "Urgent MRI of the whole spine",
                 (ActionSpec("create", order_key="imaging_mri_spine", reason=reason),),
             )
         )
-    for kind, key, label in CONSULTS:
-        if not existing_consults(facts, kind):
+    for kinds, key, label in CONSULTS:
+        if not existing_consults(facts, t, kinds):
             specs.append(SuggestionSpec(label, (ActionSpec("create", order_key=key, reason=reason),)))
     return tuple(specs)
 
@@ -121,39 +203,54 @@ def suggestions(facts: ClinicalFacts, t: Thresholds, grade_label: str) -> tuple[
 )
 def spinal_cord_compression(facts: ClinicalFacts, t: Thresholds) -> Finding | None:
     """SPINAL-CORD-COMPRESSION (consensus 6.6.2, Fig. 3): cord compression or ESCC >= 1c needs action now."""
-    variant = variant_for(facts)
+    variant = variant_for(facts, t)
     if variant is None:
         return None
-    grade = escc_grade(facts)
+    grade = recent_escc(facts, t)
     grade_label = grade.value if grade else "not recorded"
+    steroids = bool(t["scc_corticosteroid_note"])
     return Finding(
         rule_id=RULE_ID,
         indicator="critical" if variant == "compression" else "warning",
         variant=variant,
         values={
             "escc": grade_label,
-            "basis": "spinal cord compression on record" if compression_conditions(facts) else "ESCC grade",
+            "basis": "spinal cord compression on record" if recent_compressions(facts, t) else "ESCC grade",
             "mri_days": fmt_number(t["mri_spine_recent_days"]),
+            "window_days": fmt_number(t["scc_recent_days"]),
+            "steroid_note": STEROID_NOTE if steroids else "",
         },
         evidence=_evidence(facts, t, grade),
+        missing=tuple(
+            f"date the spinal cord compression was found ({c.reference})"
+            for c in recent_compressions(facts, t)
+            if c.since is None
+        ),
         suggestions=suggestions(facts, t, grade_label),
         selection_behavior="any",
-        outside_sources=(
-            f"spine MRI considered recent within {fmt_number(t['mri_spine_recent_days'])} days: "
-            f"{t.entry('mri_spine_recent_days').source}",
-        ),
+        outside_sources=_outside_sources(t, steroids),
     )
 
 
+def _outside_sources(t: Thresholds, steroids: bool) -> tuple[str, ...]:
+    found = tuple(
+        f"{label} {fmt_number(t[name])} days: {t.entry(name).source}"
+        for name, label in (
+            ("mri_spine_recent_days", "spine MRI considered recent within"),
+            ("scc_recent_days", "compression evidence considered current within"),
+        )
+    )
+    return found + ((NICE_NG234,) if steroids else ())
+
+
 def _evidence(facts: ClinicalFacts, t: Thresholds, grade: CodedResult | None) -> tuple[Evidence, ...]:
-    found = list(compression_conditions(facts))
+    found = [condition_evidence("Spinal cord compression", c) for c in recent_compressions(facts, t)]
     if grade is not None:
         found.append(Evidence("ESCC grade (Fig. 3)", grade.value, grade.effective.date(), grade.reference))
-    if (mri := recent_spine_mri(facts, t)) is not None:
-        found.append(imaging_evidence("Recent MRI of the spine", mri))
+    found += mri_on_the_way(facts, t)
     found += [
-        Evidence(f"Consult already on record: {kind.replace('_', ' ')}", e.status, e.day, e.reference)
-        for kind, _, _ in CONSULTS
-        for e in existing_consults(facts, kind)
+        event_evidence(f"Already on record: {e.kind.replace('_', ' ')}", e)
+        for kinds, _, _ in CONSULTS
+        for e in existing_consults(facts, t, kinds)
     ]
     return tuple(found)

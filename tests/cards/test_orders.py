@@ -86,8 +86,8 @@ def test_a_service_order_has_category_code_and_priority_when_given(key: str) -> 
     assert resource.get("priority") == entry.priority
 
 
-def test_urgent_spine_mri_is_urgent() -> None:
-    assert create_resource(CATALOG.entry("imaging_mri_spine"), patient_id=PATIENT_ID)["priority"] == "urgent"
+def test_spine_mri_for_cord_compression_is_stat() -> None:
+    assert create_resource(CATALOG.entry("imaging_mri_spine"), patient_id=PATIENT_ID)["priority"] == "stat"
 
 
 @pytest.mark.parametrize("key", sorted(k for k in CATALOG.medications if k.startswith("zoledronic_acid")))

@@ -22,15 +22,28 @@ RULE = "BONE-IMAGING-WORKUP"
 BONE_SCAN, MRI, SITE = "imaging_bone_scan_whole_body", "imaging_mri_spine", "imaging_xray_ct_site"
 
 
-def test_bone_pain_score_fires_warning_bone_scan_first():
-    """Lung cancer, pain 6/10 in the back, no bone imaging: bone scan first, then X-ray/CT of the site."""
-    patient = facts(labs=[lab("pain_score", 6, days=2), lab("alp", 90)])
+def hip_pain(days=2, regions=("pelvis_hip",)):
+    """A bone pain Condition (SNOMED 12584003) with bodySite hip."""
+    return replace(condition("bone_pain", code="12584003", days=days), regions=frozenset(regions))
+
+
+def test_bone_pain_condition_fires_warning_bone_scan_first():
+    """Lung cancer, bone pain in the hip 2 days ago, no bone imaging: bone scan first, then the site."""
+    pain = hip_pain()
+    patient = facts(conditions=[pain], labs=[lab("alp", 90)])
     finding = bone_imaging_workup(patient, THRESHOLDS)
     assert (finding.rule_id, finding.indicator, finding.variant) == (RULE, "warning", "default")
     assert order_keys(finding) == [[BONE_SCAN], [SITE]]
-    assert patient.latest("pain_score").reference in evidence_refs(finding)
-    assert finding.values["features"] == "bone pain"
+    assert pain.reference in evidence_refs(finding)
+    assert finding.values["features"] == "bone pain" and finding.values["sites"] == "pelvis and hip"
     assert finding.missing == ()
+
+
+@pytest.mark.parametrize("score", [4, 8, 10])
+def test_pain_score_alone_is_not_a_work_up_feature(score):
+    """RULES.md 7.2.16: a pain score alone (even 10/10) is not a work-up feature (it is for
+    RADIOTHERAPY-REFERRAL, which needs confirmed metastasis)."""
+    assert bone_imaging_workup(facts(labs=[lab("pain_score", score), lab("alp", 90)]), THRESHOLDS) is None
 
 
 def test_never_suggests_pet_ct():
@@ -83,8 +96,8 @@ def test_hypercalcemia_is_a_feature():
 
 
 def test_imaging_after_feature_no_card():
-    """Pain 10 days ago, bone scan 3 days ago: imaging was done after the feature."""
-    patient = facts(labs=[lab("pain_score", 7, days=10)], imaging_studies=[imaging("NM", days=3)])
+    """Hip pain 10 days ago, bone scan 3 days ago: imaging was done after the feature."""
+    patient = facts(conditions=[hip_pain(days=10)], imaging_studies=[imaging("NM", days=3)])
     assert bone_imaging_workup(patient, THRESHOLDS) is None
 
 
@@ -103,7 +116,7 @@ def test_confirmed_bone_metastasis_no_card():
 
 
 def test_suspected_metastasis_still_worked_up():
-    patient = facts(conditions=[bone_metastasis("suspected")], labs=[lab("pain_score", 8)])
+    patient = facts(conditions=[bone_metastasis("suspected"), hip_pain()])
     assert bone_imaging_workup(patient, THRESHOLDS) is not None
 
 
@@ -142,3 +155,76 @@ def test_nerve_compression_fires_warning_with_site_imaging():
     assert (finding.indicator, finding.variant) == ("warning", "default")
     assert order_keys(finding) == [[BONE_SCAN], [SITE]]
     assert nerve.reference in evidence_refs(finding)
+
+
+# RULES.md 7.2.16: closed only by imaging that can answer the question.
+
+
+def test_restaging_chest_ct_does_not_close_a_hip_pain_work_up():
+    """Hip pain 10 days ago, restaging chest CT 3 days ago: the CT did not look at the hip."""
+    chest_ct = imaging("CT", days=3, regions=("chest",))
+    finding = bone_imaging_workup(
+        facts(conditions=[hip_pain(days=10)], imaging_studies=[chest_ct]), THRESHOLDS
+    )
+    assert finding is not None and order_keys(finding) == [[BONE_SCAN], [SITE]]
+    assert chest_ct.reference in evidence_refs(finding)
+
+
+@pytest.mark.parametrize(
+    "study",
+    [
+        imaging("CR", days=3, regions=("pelvis_hip",)),
+        imaging("MR", days=3, regions=("pelvis_hip",)),
+        imaging("NM", days=3),
+        imaging("PT", days=3, regions=("chest",)),
+        imaging("MR", days=3, regions=("whole_body",)),
+    ],
+    ids=["hip-xray", "hip-mri", "bone-scan", "pet-ct", "whole-body-mri"],
+)
+def test_imaging_that_answers_hip_pain_closes_it(study):
+    assert (
+        bone_imaging_workup(facts(conditions=[hip_pain(days=10)], imaging_studies=[study]), THRESHOLDS)
+        is None
+    )
+
+
+def test_site_imaging_before_the_pain_does_not_close_it():
+    old_xray = imaging("CR", days=20, regions=("pelvis_hip",))
+    assert bone_imaging_workup(facts(conditions=[hip_pain(days=10)], imaging_studies=[old_xray]), THRESHOLDS)
+
+
+@pytest.mark.parametrize(
+    ("study", "closed"),
+    [
+        (imaging("CT", days=3, regions=("pelvis_hip",)), False),
+        (imaging("CT", days=3), False),
+        (imaging("MR", days=3, regions=("whole_body",)), True),
+        (imaging("NM", days=3), True),
+    ],
+    ids=["hip-ct", "ct-no-site", "whole-body-mri", "bone-scan"],
+)
+def test_feature_without_a_site_is_closed_only_by_whole_body_imaging(study, closed):
+    """Bone pain with no bodySite (or raised ALP): only NM, PT or whole-body MR answers it."""
+    pain = hip_pain(days=10, regions=())
+    finding = bone_imaging_workup(facts(conditions=[pain], imaging_studies=[study]), THRESHOLDS)
+    assert (finding is None) is closed
+
+
+def test_raised_alp_is_not_closed_by_a_chest_ct():
+    chest_ct = imaging("CT", days=1, regions=("chest",))
+    patient = facts(labs=[lab("alp", 220, days=5)], imaging_studies=[chest_ct])
+    assert bone_imaging_workup(patient, THRESHOLDS) is not None
+
+
+@pytest.mark.parametrize(("region", "closed"), [("spine", True), ("pelvis_hip", False)])
+def test_cord_compression_is_answered_by_spine_imaging_only(region, closed):
+    scc = condition("spinal_cord_compression", code="G95.20", days=5)
+    mri = imaging("MR", days=2, regions=(region,))
+    finding = bone_imaging_workup(facts(conditions=[scc], imaging_studies=[mri]), THRESHOLDS)
+    assert (finding is None) is closed
+
+
+def test_booked_bone_scan_does_not_close_the_work_up():
+    """7.1.6: an ImagingStudy only `registered` (booked) is not imaging done."""
+    booked = replace(imaging("NM", days=0), state="pending")
+    assert bone_imaging_workup(facts(conditions=[hip_pain()], imaging_studies=[booked]), THRESHOLDS)

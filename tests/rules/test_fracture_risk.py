@@ -6,13 +6,21 @@ import pytest
 
 from hooks.rules.fracture_risk import fracture_risk
 from tests.rules.bma_card_checks import assert_template_fits, evidence_refs, order_keys
-from tests.rules.factories import THRESHOLDS, event, facts, lab
+from tests.rules.factories import THRESHOLDS, condition, event, facts, lab
 
 RULE = "FRACTURE-RISK"
 
 
-def scored(score, *, days=3, events=()):
-    return facts(labs=[lab("mirels_score", score, days=days)], events=events)
+def scored(score, *, days=3, events=(), conditions=()):
+    return facts(labs=[lab("mirels_score", score, days=days)], events=events, conditions=conditions)
+
+
+def in_hospice(days=5):
+    return event("hospice", days=days, status="in-progress", resource_type="Encounter")
+
+
+def terminal_illness():
+    return condition("life_expectancy_limited", code="300936002")
 
 
 def test_mirels_ten_fires_warning_with_orthopedic_consult():
@@ -63,7 +71,55 @@ def test_order_hook_no_card():
 
 
 def test_template_fits():
-    assert_template_fits(RULE, [fracture_risk(scored(12), THRESHOLDS), fracture_risk(scored(8), THRESHOLDS)])
+    findings = [
+        fracture_risk(scored(12), THRESHOLDS),
+        fracture_risk(scored(8), THRESHOLDS),
+        fracture_risk(scored(10, events=[in_hospice()]), THRESHOLDS),
+    ]
+    assert_template_fits(RULE, findings)
+
+
+# RULES.md 7.2.14: documented life expectancy under 3 months or hospice: surgery contraindicated (6.6.3).
+
+
+@pytest.mark.parametrize("limitation", ["hospice", "terminal illness"])
+def test_short_life_expectancy_offers_radiotherapy_instead_of_surgery(limitation):
+    """Mirels 10 in a patient in hospice (or with terminal illness): info, radiotherapy consult, says why."""
+    kw = {"events": [in_hospice()]} if limitation == "hospice" else {"conditions": [terminal_illness()]}
+    patient = scored(10, **kw)
+    finding = fracture_risk(patient, THRESHOLDS)
+    assert (finding.indicator, finding.variant) == ("info", "surgery-contraindicated")
+    assert order_keys(finding) == [["referral_radiotherapy"]]
+    shown = [*patient.care_events, *patient.conditions_in("life_expectancy_limited")]
+    assert shown[0].reference in evidence_refs(finding)
+    assert finding.values["risk"] == "33%"
+
+
+def test_hospice_stay_years_ago_keeps_the_surgical_referral():
+    """A hospice stay finished 2 years ago (7.1.7: expired): Mirels 10 still goes to orthopedic oncology."""
+    old = event("hospice", days=730, status="finished", resource_type="Encounter")
+    finding = fracture_risk(scored(10, events=[old]), THRESHOLDS)
+    assert (finding.indicator, finding.variant) == ("warning", "fixation")
+    assert order_keys(finding) == [["referral_orthopedic_oncology"]]
+
+
+def test_short_life_expectancy_with_radiotherapy_consult_pending_no_card():
+    """Hospice and a radiotherapy referral already active since the score: nothing left to suggest."""
+    consult = event("radiotherapy_consult", days=1, status="active", resource_type="ServiceRequest")
+    assert fracture_risk(scored(10, events=[in_hospice(), consult]), THRESHOLDS) is None
+
+
+def test_short_life_expectancy_ignores_an_orthopedic_consult():
+    """Hospice: an orthopedic consult after the score does not answer it, surgery is off the table."""
+    ortho = event("orthopedic_oncology_consult", days=1, status="active", resource_type="ServiceRequest")
+    finding = fracture_risk(scored(10, events=[in_hospice(), ortho]), THRESHOLDS)
+    assert finding is not None and finding.variant == "surgery-contraindicated"
+
+
+def test_consult_on_hold_addresses_the_score():
+    """7.1.6: a referral on hold is pending, i.e. already asked for."""
+    pending = event("orthopedic_oncology_consult", days=1, status="on-hold", resource_type="ServiceRequest")
+    assert fracture_risk(scored(9, events=[pending]), THRESHOLDS) is None
 
 
 def test_card_from_fhir_chart():

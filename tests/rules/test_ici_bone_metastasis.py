@@ -101,3 +101,32 @@ def test_card_from_fhir_chart():
     assert "suggestions" not in card and "selectionBehavior" not in card
     assert "not to be changed" in card["detail"] and "MedicationRequest/pembro" in card["detail"]
     assert "10.3390/ijms23126832" in card["detail"]
+
+
+def _rendered_card():
+    ici = fhir_medication_request(
+        "nivo", "1597876", "nivolumab 240 mg", dose_mg=240, period=2, period_unit="wk", status="active"
+    )
+    return patient_view_card(ici_bone_metastasis, fhir_chart(fhir_condition("met", "C79.51"), ici))
+
+
+def test_wording_says_the_bma_is_indicated_whatever_the_ici_and_its_effect_on_icis_is_unproven():
+    """RULES.md 7.2.18: indicated for the bone (6.3), bone metastasis means less ICI benefit (seed 002),
+    BMA + ICI benefit still being studied (6.2.1)."""
+    card = _rendered_card()
+    text = f"{card['summary']} {card['detail']}".lower()
+    assert "indicated for the confirmed bone metastasis whatever the immunotherapy" in text
+    assert "less benefit from immune checkpoint inhibitors" in text
+    assert "not known" in text and "still ongoing" in text
+
+
+def test_wording_never_claims_the_bma_improves_ici_outcomes():
+    """7.2.18: the card must not say a BMA improves ICI outcomes (the old text said "improve outcome")."""
+    text = " ".join(_rendered_card()[key] for key in ("summary", "detail")).lower()
+    for claim in (
+        "improve outcome",
+        "improves outcome",
+        "improve patient outcome",
+        "enhances the immunotherapy",
+    ):
+        assert claim not in text
