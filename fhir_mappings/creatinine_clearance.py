@@ -7,9 +7,10 @@ never substituted (catalog section 2).
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from fhir_mappings.facts import CreatinineClearance, Evidence, LabResult, Labs, PatientFact
+from fhir_mappings.lab_series import on_or_before
 from fhir_mappings.thresholds import Thresholds
 
 
@@ -64,3 +65,41 @@ def _evidence(label: str, result: LabResult) -> Evidence:
 def _newest(labs: Labs, analyte: str) -> LabResult | None:
     results = labs.get(analyte, ())
     return results[0] if results else None
+
+
+def clearance_at(
+    patient: PatientFact, creatinine: LabResult, labs: Labs, today: date, t: Thresholds
+) -> CreatinineClearance:
+    """Cockcroft-Gault for an earlier creatinine (the zoledronic acid baseline, RULES.md 7.2.12).
+
+    The weight is the one closest in time to that creatinine, within `weight_recency_days` of it; the age
+    is the patient's age then (whole years back from today's age, since facts keep no birth date, so it
+    may read one year high near a birthday: a slightly lower, more cautious clearance).
+    """
+    window = timedelta(days=t["weight_recency_days"])
+    weights = []
+    for w in on_or_before(labs.get("weight", ()), creatinine.effective + window):
+        if w.effective < creatinine.effective - window:
+            break  # newest first: the rest are older still
+        weights.append(w)
+    weight = min(weights, key=lambda w: abs((w.day - creatinine.day).days), default=None)
+    years_back = int((today - creatinine.day).days / 365.25)
+    age = None if patient.age_years is None else patient.age_years - years_back
+    then = PatientFact(patient.reference, age, patient.sex)
+    missing = _missing(then, creatinine, weight, t)
+    evidence = tuple(
+        _evidence(label, r) for label, r in (("Creatinine", creatinine), ("Body weight", weight)) if r
+    )
+    if missing or weight is None or age is None:
+        return CreatinineClearance(None, tuple(missing), evidence)
+    value = (140 - age) * weight.value / (72 * creatinine.value)
+    if patient.sex == "female":
+        value *= t["cockcroft_gault_female_factor"]
+    basis = Evidence(
+        "Creatinine clearance (Cockcroft-Gault)",
+        f"{value:.0f} mL/min",
+        creatinine.day,
+        None,
+        f"age {age}, {patient.sex}, actual body weight",
+    )
+    return CreatinineClearance(round(value, 1), (), (*evidence, basis))

@@ -11,10 +11,17 @@ import pytest
 from fhir_mappings import model_check
 from fhir_mappings.facts import LabResult, UnusableResult
 from fhir_mappings.lab_series import LabSeries, Raw
-from hooks.rules.za_renal_dosing import creatinine_rise, za_renal_dosing
+from hooks.rules._renal import creatinine_rise as rise_since_baseline
+from hooks.rules._renal import za_baseline
+from hooks.rules.za_renal_dosing import za_renal_dosing
 from tests.fhir_server_mode.chart import zoledronic_acid
 from tests.mappings.fhir_builders import PID, condition, observation
 from tests.mappings.test_units_and_calculators import NOW, T, facts_of
+
+
+def creatinine_rise(facts, t):
+    """The zoledronic acid creatinine rise against the current course's baseline (hooks/rules/_renal.py)."""
+    return rise_since_baseline(facts, za_baseline(facts, t), t)
 
 CREATININE = "2160-0"
 

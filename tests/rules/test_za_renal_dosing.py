@@ -6,20 +6,34 @@ import pytest
 
 from hooks.rules.za_renal_dosing import za_label_dose, za_renal_dosing
 from tests.rules.bma_card_checks import assert_template_fits, evidence_refs
-from tests.rules.factories import THRESHOLDS, bone_metastasis, crcl, denosumab, facts, lab, zoledronic_acid
+from tests.rules.factories import (
+    THRESHOLDS,
+    bone_metastasis,
+    crcl,
+    denosumab,
+    facts,
+    lab,
+    on_regimen,
+    zoledronic_acid,
+)
 
 RULE = "ZA-RENAL-DOSING"
-LABEL = "Zoledronic acid label (CrCl dose table)"
+LABEL = "Zoledronic acid label (CrCl dose table, set from baseline CrCl)"
 
 
 def on_za(clearance, *, dose=4.0, labs=(), hook="patient-view", **kw):
     """A patient with confirmed bone metastasis on zoledronic acid (active, or drafted in order hooks)."""
     if hook == "patient-view":
-        za = zoledronic_acid(dose_mg=dose, days=kw.pop("za_days", 30))
+        days = kw.pop("za_days", 30)
+        za = zoledronic_acid(dose_mg=dose, days=days)
+        if not any(r.analyte == "creatinine" for r in labs):
+            labs = (*labs, lab("creatinine", 1.0, days=days + 5))  # the baseline before the first dose
         return za, facts(
             conditions=[bone_metastasis()], medications=[za], clearance=clearance, labs=labs, **kw
         )
     za = zoledronic_acid(dose_mg=dose, draft=True, days=0)
+    if not any(r.analyte == "creatinine" for r in labs):
+        labs = (*labs, lab("creatinine", 1.0, days=5))  # measured before this dose (label, 7.3.24)
     return za, facts(
         hook=hook, conditions=[bone_metastasis()], drafts=[za], clearance=clearance, labs=labs, **kw
     )
@@ -227,8 +241,157 @@ def test_template_fits_every_variant():
         za_renal_dosing(on_za(crcl(44.7))[1], THRESHOLDS),
         za_renal_dosing(on_za(crcl(52.3), dose=None)[1], THRESHOLDS),
         za_renal_dosing(on_za(crcl(None, ("body weight within 90 days", "sex")))[1], THRESHOLDS),
+        za_renal_dosing(
+            on_za(crcl(70), hook="order-sign", labs=[lab("creatinine", 1.0, days=420)])[1], THRESHOLDS
+        ),
+        za_renal_dosing(on_za(crcl(70), labs=[lab("creatinine", 1.0, days=300)], za_days=100)[1], THRESHOLDS),
     ]
     assert_template_fits(RULE, findings)
+
+
+# RULES.md 7.2.12: the band comes from the baseline CrCl; decline acts through the rise.
+
+
+def _baseline_patient(hook: str = "patient-view", *, weight_days: float = 205, **kw):
+    """Man aged 67 on zoledronic acid 4 mg for 200 days; baseline creatinine 0.9 mg/dL with 70 kg
+    (Cockcroft-Gault 78.9 mL/min); today's CrCl 55 mL/min."""
+    labs = [lab("creatinine", 0.9, days=205), lab("weight", 70, days=weight_days), *kw.pop("labs", ())]
+    chart_za = on_regimen(zoledronic_acid(days=200))
+    drafts = [on_regimen(zoledronic_acid(draft=True, days=0))] if hook != "patient-view" else []
+    patient = facts(
+        hook=hook,
+        conditions=[bone_metastasis()],
+        medications=[chart_za],
+        drafts=drafts,
+        labs=labs,
+        clearance=crcl(55),
+        **kw,
+    )
+    return chart_za, drafts, patient
+
+
+def test_dose_band_comes_from_the_baseline_crcl_not_todays():
+    """Baseline CrCl 78.9 (4 mg band), today 55 without a creatinine rise: the 4 mg dose stands."""
+    _, _, patient = _baseline_patient()
+    assert za_renal_dosing(patient, THRESHOLDS) is None
+
+
+def test_without_a_baseline_weight_the_current_crcl_sets_the_band_and_says_so():
+    """No weight near the baseline creatinine: today's CrCl 55 sets the band (3.5 mg); the card says so."""
+    _, _, patient = _baseline_patient(weight_days=400)
+    finding = za_renal_dosing(patient, THRESHOLDS)
+    assert (finding.variant, finding.values["label_dose"]) == ("dose-above-label", "3.5")
+    assert finding.values["crcl_basis"].startswith("current")
+
+
+def test_crcl_exactly_60_is_the_3_5_mg_band():
+    finding = za_renal_dosing(on_za(crcl(60))[1], THRESHOLDS)
+    assert (finding.variant, finding.values["label_dose"], finding.values["crcl"]) == (
+        "dose-above-label",
+        "3.5",
+        "60",
+    )
+
+
+@pytest.mark.parametrize("hook", ["patient-view", "order-sign"])
+def test_osteoporosis_zoledronic_acid_is_never_told_to_reduce(hook):
+    """Reclast 5 mg yearly at CrCl 45: out of scope (never 'reduce to 3.3 mg' for a 5 mg infusion)."""
+    reclast = on_regimen(zoledronic_acid(dose_mg=5.0, interval_days=365, days=30), "osteoporosis")
+    if hook == "patient-view":
+        patient = facts(medications=[reclast], clearance=crcl(45))
+    else:
+        draft = on_regimen(
+            zoledronic_acid(dose_mg=5.0, interval_days=365, draft=True, days=0), "osteoporosis"
+        )
+        patient = facts(hook=hook, drafts=[draft], clearance=crcl(45))
+    assert za_renal_dosing(patient, THRESHOLDS) is None
+
+
+@pytest.mark.parametrize("hook", ["order-select", "order-sign"])
+def test_rise_in_order_hooks_offers_withholding_the_draft_and_a_repeat_creatinine(hook):
+    """On zoledronic acid for 200 days, creatinine 0.9 -> 1.6 mg/dL, next dose drafted: withhold it."""
+    current = lab("creatinine", 1.6, days=2)
+    _, [draft], patient = _baseline_patient(hook, labs=[current])
+    finding = za_renal_dosing(patient, THRESHOLDS)
+    assert (finding.indicator, finding.variant) == ("warning", "creatinine-rise")
+    [suggestion] = finding.suggestions
+    assert [(a.type, a.target, a.order_key) for a in suggestion.actions] == [
+        ("delete", draft.reference, None),
+        ("create", None, "lab_creatinine"),
+    ]
+    assert finding.values["current_crcl"] == "55 mL/min"
+
+
+def test_rise_in_patient_view_suggests_a_repeat_creatinine():
+    _, _, patient = _baseline_patient(labs=[lab("creatinine", 1.6, days=2)])
+    finding = za_renal_dosing(patient, THRESHOLDS)
+    assert finding.variant == "creatinine-rise"
+    assert [[a.order_key for a in s.actions] for s in finding.suggestions] == [["lab_creatinine"]]
+
+
+def test_recovered_within_ten_percent_of_baseline_no_card():
+    """Creatinine 0.9 -> 1.6 (withhold) -> 0.95 (within 10% of 0.9): treatment may resume."""
+    recovered = [lab("creatinine", 1.6, days=40), lab("creatinine", 0.95, days=2)]
+    assert za_renal_dosing(_baseline_patient(labs=recovered)[2], THRESHOLDS) is None
+
+
+def test_still_above_ten_percent_after_a_rise_keeps_withholding():
+    """Creatinine 0.9 -> 1.6 -> 1.2 (still over 0.99): withhold until back within 10%."""
+    partial = [lab("creatinine", 1.6, days=40), lab("creatinine", 1.2, days=2)]
+    finding = za_renal_dosing(_baseline_patient(labs=partial)[2], THRESHOLDS)
+    assert finding.variant == "creatinine-rise"
+    assert (finding.values["peak"], finding.values["current"], finding.values["recovered_below"]) == (
+        "1.6",
+        "1.2",
+        "0.99",
+    )
+
+
+def test_baseline_after_the_first_dose_is_used_and_named():
+    """No creatinine before the first dose; 0.8 mg/dL 10 days after it, 1.4 now: rise 0.6, card says so."""
+    labs = [lab("creatinine", 0.8, days=190), lab("creatinine", 1.4, days=2)]
+    finding = za_renal_dosing(on_za(crcl(70), labs=labs, za_days=200)[1], THRESHOLDS)
+    assert finding.variant == "creatinine-rise"
+    assert "first result after it" in finding.values["baseline_note"]
+
+
+def test_no_creatinine_before_or_after_the_first_dose_says_the_rise_cannot_be_assessed():
+    """On zoledronic acid for 100 days; the only creatinine is 300 days old: info, rise not assessable."""
+    old = lab("creatinine", 1.0, days=300)
+    finding = za_renal_dosing(on_za(crcl(70), labs=[old], za_days=100)[1], THRESHOLDS)
+    assert (finding.indicator, finding.variant) == ("info", "no-baseline")
+    assert [[a.order_key for a in s.actions] for s in finding.suggestions] == [["lab_creatinine"]]
+
+
+# RULES.md 7.3.24: creatinine before each dose.
+
+
+@pytest.mark.parametrize("hook", ["order-select", "order-sign"])
+def test_draft_with_a_14_month_old_creatinine_asks_for_a_new_one(hook):
+    """Zoledronic acid drafted; the newest creatinine is 14 months old: warning, creatinine ServiceRequest."""
+    stale = lab("creatinine", 0.9, days=426)
+    za, patient = on_za(crcl(80), hook=hook, labs=[stale])
+    finding = za_renal_dosing(patient, THRESHOLDS)
+    assert (finding.indicator, finding.variant) == ("warning", "creatinine-not-recent")
+    assert stale.reference in evidence_refs(finding) and za.reference in evidence_refs(finding)
+    assert [[a.order_key for a in s.actions] for s in finding.suggestions] == [["lab_creatinine"]]
+    assert finding.values["days"] == "30"
+
+
+def test_draft_with_a_creatinine_from_last_week_passes():
+    assert (
+        za_renal_dosing(
+            on_za(crcl(80), hook="order-sign", labs=[lab("creatinine", 0.9, days=7)])[1], THRESHOLDS
+        )
+        is None
+    )
+
+
+def test_egfr_below_30_without_crcl_is_a_warning_in_patient_view():
+    """CrCl not computable (no weight) and eGFR 24: a warning, not info."""
+    _, patient = on_za(crcl(None, ("body weight within 90 days",)), labs=[lab("egfr", 24, days=5)])
+    finding = za_renal_dosing(patient, THRESHOLDS)
+    assert (finding.indicator, finding.variant) == ("warning", "cannot-assess")
 
 
 def _fhir_observation(rid: str, loinc: str, value: float, unit: str) -> dict:
