@@ -69,14 +69,58 @@ def resolve(templates: dict[str, str], body: dict[str, Any], client: SearchClien
     resolved = ResolvedResources()
     prefetch = body.get("prefetch") or {}
     to_fetch: dict[str, str] = {}
+    problems: dict[str, str] = {}
     for key, template in templates.items():
-        if key in prefetch and not _is_outcome(prefetch[key]):
+        problem = unusable_prefetch(prefetch[key]) if key in prefetch else "not in prefetch"
+        if problem is None:
             _add(resolved, _resources_of(prefetch[key]))
         else:
+            problems[key] = problem
             to_fetch[key] = template
     if to_fetch:
-        _fetch(resolved, templates, to_fetch, body, client)
+        _fetch(resolved, templates, to_fetch, body, client, problems)
     return resolved
+
+
+def unusable_prefetch(value: Any) -> str | None:
+    """Why a prefetch value cannot be used as this key's data, or None when it can (null means "no data",
+    CDS Hooks 2.0). A malformed Bundle or an error OperationOutcome is known-bad data: read as "no
+    Conditions" it would silently return no cards, so the key is fetched again or reported missing (412
+    for the patient and the conditions, DATA-UNAVAILABLE for the rest)."""
+    if value is None:
+        return None
+    if not isinstance(value, dict) or not isinstance(value.get("resourceType"), str):
+        return "prefetch value is not a FHIR resource"
+    if value["resourceType"] == "OperationOutcome":
+        return "prefetch holds an OperationOutcome"
+    if value["resourceType"] != "Bundle":
+        return None
+    return malformed_bundle(value)
+
+
+def malformed_bundle(bundle: dict[str, Any]) -> str | None:
+    """A Bundle whose entries cannot all be read, or whose search reported an error or fatal issue."""
+    entries = bundle.get("entry", [])
+    if not isinstance(entries, list):
+        return "Bundle.entry is not a list"
+    for entry in entries:
+        resource = entry.get("resource") if isinstance(entry, dict) else None
+        if not isinstance(entry, dict) or ("resource" in entry and not isinstance(resource, dict)):
+            return "Bundle has a malformed entry"
+    return error_outcome([e["resource"] for e in entries if isinstance(e.get("resource"), dict)])
+
+
+def error_outcome(resources: list[dict[str, Any]]) -> str | None:
+    """An OperationOutcome in search results with an error or fatal issue means the search did not
+    complete (for example `too-costly`): its other entries, if any, are not the whole answer."""
+    for resource in resources:
+        if resource.get("resourceType") != "OperationOutcome":
+            continue
+        for issue in resource.get("issue") if isinstance(resource.get("issue"), list) else []:
+            if isinstance(issue, dict) and issue.get("severity") in ("error", "fatal"):
+                code = issue.get("code") if isinstance(issue.get("code"), str) else "unknown"
+                return f"search returned an OperationOutcome ({issue['severity']}: {code[:40]})"
+    return None
 
 
 def _fetch(
@@ -85,11 +129,12 @@ def _fetch(
     to_fetch: dict[str, str],
     body: dict[str, Any],
     client: SearchClient,
+    problems: dict[str, str],
 ) -> None:
     server = body.get("fhirServer")
     if not isinstance(server, str):
         for key in to_fetch:
-            _fail(resolved, templates, key, "not in prefetch and no fhirServer")
+            _fail(resolved, templates, key, f"{problems[key]} and no fhirServer")
         return
     token = (body.get("fhirAuthorization") or {}).get("access_token")
     queries = {
@@ -97,12 +142,13 @@ def _fetch(
     }
     patient_id = str((body.get("context") or {}).get("patientId", ""))
     for key, outcome in client.search_all(server, queries, token).items():
-        if outcome.ok:
+        failed = error_outcome(outcome.resources) if outcome.ok else outcome.reason
+        if failed is None:
             resolved.fetched_keys.append(key)
             _warn_foreign(key, outcome.resources, patient_id)
             _add(resolved, outcome.resources)
         else:
-            _fail(resolved, templates, key, outcome.reason)
+            _fail(resolved, templates, key, failed)
 
 
 def _warn_foreign(key: str, resources: list[dict[str, Any]], patient_id: str) -> None:
@@ -123,10 +169,6 @@ def _warn_foreign(key: str, resources: list[dict[str, Any]], patient_id: str) ->
 def _fail(resolved: ResolvedResources, templates: dict[str, str], key: str, reason: str) -> None:
     resolved.failed[key] = reason
     resolved.unavailable_types.add(template_type(templates[key]))
-
-
-def _is_outcome(value: Any) -> bool:
-    return isinstance(value, dict) and value.get("resourceType") == "OperationOutcome"
 
 
 def _resources_of(value: Any) -> list[dict[str, Any]]:

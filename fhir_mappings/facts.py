@@ -60,6 +60,10 @@ class ConditionFact:
     regions: frozenset[str] = frozenset()
     """Body-region code-set names (`imaging.regions` in codesets.yaml) its `bodySite` maps to, e.g. `spine`,
     `pelvis_hip`; empty when the Condition names no site we know (RULES.md 7.2.16)."""
+    history: bool = False
+    """RULES.md 7.1.1: a lung cancer that counts only because an active bone metastasis is on the chart: the
+    Condition is resolved, in remission or inactive, or is a personal-history code (Z85.11*, Z85.1). Cards
+    that show it say so; it is never an active primary by itself."""
 
     @property
     def since(self) -> date | None:
@@ -252,6 +256,21 @@ class CalciumAssessment:
 
 
 @dataclass(frozen=True)
+class UnmappedEntry:
+    """A Condition or MedicationRequest whose codes no code set recognises but whose text or a coding's
+    display names something the rules read (RULES.md 7.1.4). It is shown to health IT on a data card and
+    never decides a clinical card: text is not a diagnosis or an order."""
+
+    concept: str
+    """What the text names: `lung_cancer`, `bone_metastasis`, `bma` or `ici`."""
+    reference: str
+    codes: str
+    """The codings as sent (`system|code`), or `no coding`."""
+    text: str
+    """The text or display that named it (shortened)."""
+
+
+@dataclass(frozen=True)
 class CreatinineClearance:
     """Cockcroft-Gault with actual body weight, or the list of what is missing to compute it."""
 
@@ -282,6 +301,8 @@ class ClinicalFacts:
     drafts: tuple[MedicationFact, ...] = ()
     draft_events: tuple[CareEvent, ...] = ()
     data_issues: tuple[UnusableResult, ...] = ()
+    unmapped: tuple[UnmappedEntry, ...] = ()
+    """RULES.md 7.1.4: resources named in text only; they feed the UNMAPPED-CODES data card, nothing else."""
 
     @property
     def today(self) -> date:

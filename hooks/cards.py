@@ -103,6 +103,8 @@ def card_detail(worded: str, finding: Finding, template: CardTemplate) -> str:
         blocks.append("**Evidence**\n\n" + evidence_table(finding.evidence))
     if finding.missing:
         blocks.append(missing_data(finding.missing))
+    if finding.order_pointers:
+        blocks.append(orders_elsewhere(finding))
     blocks.append(sources_line(template.consensus_section, finding.outside_sources))
     return "\n\n".join(blocks) + "\n"
 
@@ -127,6 +129,16 @@ def missing_data(missing: tuple[str, ...]) -> str:
         "**Missing data**\n\n"
         "These were not found in the record. The rule did not guess or substitute them:\n\n" + items
     )
+
+
+def orders_elsewhere(finding: Finding) -> str:
+    """RULES.md 7.4.27: an order another card of this response already offers is not offered twice; the
+    clinician is told where it is, so its absence here is not read as "not needed"."""
+    items = "\n".join(
+        f"- {escape_markdown(p.label)}: offered on the {escape_markdown(p.rule_id)} card of this response"
+        for p in finding.order_pointers
+    )
+    return "**Offered on another card**\n\nNot repeated here, so that it is ordered once:\n\n" + items
 
 
 def sources_line(consensus_section: str, outside_sources: tuple[str, ...]) -> str:

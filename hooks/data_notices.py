@@ -1,20 +1,33 @@
-"""Cards about the data rather than the patient: what could not be had, what could not be used.
+"""Cards about the data rather than the patient: what could not be had, used, or read.
 
-They carry topic codes outside the rule catalog (DATA-UNAVAILABLE, DATA-QUALITY) so analytics can tell
-them apart. They exist because a silent gap is unsafe: a clinician must know when a rule was not run, or
-a result was ignored, instead of reading the absence of a card as reassurance.
+They carry topic codes outside the rule catalog (DATA-UNAVAILABLE, DATA-QUALITY, UNMAPPED-CODES) so
+analytics can tell them apart. They exist because a silent gap is unsafe: a clinician must know when a rule
+was not run, a result was ignored, or a diagnosis or order was written in a way no rule could read, instead
+of reading the absence of a card as reassurance. They are data notices, not catalog rules: the runner adds
+them whatever the service's rule list, and even when the lung-cancer gate stops every clinical rule
+(RULES.md 7.1.4, issue 11), because that is exactly when a missing card is most misleading.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from fhir_mappings.facts import Evidence, UnusableResult
+from fhir_mappings.build_facts import FOREIGN
+from fhir_mappings.facts import ClinicalFacts, Evidence, UnmappedEntry, UnusableResult
 from hooks.findings import Finding
 
 DATA_UNAVAILABLE = "DATA-UNAVAILABLE"
 DATA_QUALITY = "DATA-QUALITY"
+UNMAPPED_CODES = "UNMAPPED-CODES"
+DATA_CARD_IDS = (DATA_UNAVAILABLE, DATA_QUALITY, UNMAPPED_CODES)
 _MAX_LISTED_ISSUES = 20
+CONCEPT_NAMES = {
+    "lung_cancer": "lung cancer",
+    "bone_metastasis": "bone metastasis",
+    "bma": "bone-modifying agent",
+    "ici": "immune checkpoint inhibitor",
+}
+GATE_RESOURCE_TYPES = ("Condition/", "MedicationRequest/")
 
 
 def data_unavailable_finding(skipped_rules: Iterable[str], unavailable_types: Iterable[str]) -> Finding:
@@ -29,7 +42,10 @@ def data_unavailable_finding(skipped_rules: Iterable[str], unavailable_types: It
 
 
 def data_quality_finding(issues: Iterable[UnusableResult]) -> Finding:
+    """Every unusable result; when some resources belonged to another patient, the card leads with how
+    many were dropped (RULES.md 7.4.29)."""
     listed = list(issues)
+    foreign = sum(1 for issue in listed if issue.analyte == FOREIGN)
     evidence = tuple(
         Evidence(issue.analyte, issue.reported, None, issue.reference, issue.reason)
         for issue in listed[:_MAX_LISTED_ISSUES]
@@ -37,6 +53,56 @@ def data_quality_finding(issues: Iterable[UnusableResult]) -> Finding:
     return Finding(
         rule_id=DATA_QUALITY,
         indicator="info",
-        values={"count": str(len(listed))},
+        variant="another-patient" if foreign else "default",
+        values={"count": str(len(listed)), "foreign": str(foreign), "other": str(len(listed) - foreign)},
         evidence=evidence,
     )
+
+
+def unmapped_codes_finding(entries: Iterable[UnmappedEntry], *, gate_closed: bool) -> Finding:
+    """RULES.md 7.1.4: the resources named in words only, with the codes they carry, for health IT to map.
+    `gate_closed`: no coded lung cancer was found, so the card says no check was run at all."""
+    listed = list(entries)
+    evidence = tuple(
+        Evidence(
+            f"Named {CONCEPT_NAMES.get(e.concept, e.concept)} in text", e.text, None, e.reference, e.codes
+        )
+        for e in listed[:_MAX_LISTED_ISSUES]
+    )
+    kinds = sorted({CONCEPT_NAMES.get(e.concept, e.concept) for e in listed})
+    return Finding(
+        rule_id=UNMAPPED_CODES,
+        indicator="info",
+        variant="no-lung-cancer-code" if gate_closed else "default",
+        values={"count": str(len(listed)), "kinds": ", ".join(kinds)},
+        evidence=evidence,
+    )
+
+
+def data_findings(
+    facts: ClinicalFacts, skipped_rules: Iterable[str] = (), unavailable_types: Iterable[str] = ()
+) -> list[Finding]:
+    """The data cards of a response in which the rules ran."""
+    skipped = list(skipped_rules)
+    found = [data_unavailable_finding(skipped, unavailable_types)] if skipped else []
+    if facts.data_issues:
+        found.append(data_quality_finding(facts.data_issues))
+    if facts.unmapped:
+        found.append(unmapped_codes_finding(facts.unmapped, gate_closed=False))
+    return found
+
+
+def gate_findings(facts: ClinicalFacts, *, gate_closed: bool) -> list[Finding]:
+    """The data cards of a response in which no clinical rule ran (no coded lung cancer, or no order to
+    check): only what could explain the silence. Another patient's resources, and Conditions or orders that
+    could not be used, may be where the lung cancer or the bone-modifying agent was; a lab result with an
+    unknown unit cannot, and showing it here would only be noise."""
+    issues = [
+        issue
+        for issue in facts.data_issues
+        if issue.analyte == FOREIGN or issue.reference.startswith(GATE_RESOURCE_TYPES)
+    ]
+    found = [data_quality_finding(issues)] if issues else []
+    if facts.unmapped:
+        found.append(unmapped_codes_finding(facts.unmapped, gate_closed=gate_closed))
+    return found

@@ -43,6 +43,15 @@ class SuggestionSpec:
 
 
 @dataclass(frozen=True)
+class OrderPointer:
+    """A suggestion this card would have made that another card of the same response already offers
+    (RULES.md 7.4.27): the card says where to find it instead of offering the order twice."""
+
+    label: str
+    rule_id: str
+
+
+@dataclass(frozen=True)
 class Finding:
     """A rule's decision for one patient.
 
@@ -61,3 +70,5 @@ class Finding:
     suggestions: tuple[SuggestionSpec, ...] = ()
     selection_behavior: Literal["at-most-one", "any"] = "any"
     outside_sources: tuple[str, ...] = ()
+    order_pointers: tuple[OrderPointer, ...] = ()
+    """Filled after the rules ran (`hooks/response_order.py`), never by a rule."""

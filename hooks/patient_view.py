@@ -45,6 +45,7 @@ SERVICE = register(
             "RADIOTHERAPY-REFERRAL",
             "MDT-REFERRAL",
             "ICI-BONE-METASTASIS",
+            "METASTASIS-CONFIRMATION",
         ),
     )
 )

@@ -1,8 +1,9 @@
 """Runs a service's rules over one patient's facts, the same way for every service.
 
-The order is fixed: the lung-cancer gate (RULES.md section 1: no lung cancer, no cards), then each rule
-in catalog order, skipping (and saying so) any rule whose data could not be had, then the sort by
-indicator. A rule never sees another rule's output.
+The order is fixed: the lung-cancer gate (RULES.md section 1: no lung cancer, no clinical cards; the data
+cards that explain the silence still come back), then each rule in catalog order, skipping (and saying so)
+any rule whose data could not be had, then the data cards, then the response order of RULES.md 7.4 (sorted,
+each order offered once: `hooks/response_order.py`). A rule never sees another rule's output.
 """
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ from collections.abc import Collection
 
 from fhir_mappings.facts import ClinicalFacts
 from fhir_mappings.thresholds import Thresholds
-from hooks.data_notices import data_quality_finding, data_unavailable_finding
-from hooks.findings import INDICATOR_ORDER, Finding
+from hooks.data_notices import data_findings, gate_findings
+from hooks.findings import Finding
 from hooks.order_rules import orders_to_check
+from hooks.response_order import in_response_order
 from hooks.rule_registry import get_rule
 from hooks.service_registry import CdsServiceDefinition
 
@@ -29,14 +31,16 @@ def run_rules(
     unavailable_types: frozenset[str] = frozenset(),
     selections: Collection[str] | None = None,
 ) -> list[Finding]:
-    """Findings for one call, critical first, one per rule at most.
+    """Findings for one call, in response order (RULES.md 7.4), one per rule at most, each order once.
 
-    `selections` is order-select's list of the orders being composed (None for other hooks).
+    `selections` is order-select's list of the orders being composed (None for other hooks). When the
+    lung-cancer gate or the order gate stops the clinical rules, the data cards that could explain why
+    are still returned: an empty answer must mean "nothing to say", never "could not read the chart".
     """
     if not has_lung_cancer(facts):
-        return []
+        return in_response_order(gate_findings(facts, gate_closed=True))
     if service.hook != "patient-view" and not orders_to_check(facts, selections):
-        return []
+        return in_response_order(gate_findings(facts, gate_closed=False))
     findings: list[Finding] = []
     skipped: list[str] = []
     for registered in (get_rule(rule_id) for rule_id in service.rule_ids):
@@ -46,8 +50,4 @@ def run_rules(
         finding = registered.evaluate(facts, thresholds)
         if finding is not None:
             findings.append(finding)
-    if skipped:
-        findings.append(data_unavailable_finding(skipped, unavailable_types))
-    if facts.data_issues:
-        findings.append(data_quality_finding(facts.data_issues))
-    return sorted(findings, key=lambda f: INDICATOR_ORDER[f.indicator])
+    return in_response_order([*findings, *data_findings(facts, skipped, unavailable_types)])

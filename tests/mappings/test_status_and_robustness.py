@@ -36,7 +36,11 @@ def test_refuted_and_entered_in_error_conditions_are_ignored_and_provisional_is_
         condition("C79.51", verification="provisional"),
         condition("C34.90", clinical="resolved"),
     )
-    assert [(c.category, c.verification) for c in facts.conditions] == [("bone_metastasis", "suspected")]
+    assert [(c.category, c.verification, c.history) for c in facts.conditions] == [
+        ("bone_metastasis", "suspected", False),
+        # RULES.md 7.1.1: a resolved lung cancer counts (as history) beside an active bone metastasis
+        ("lung_cancer", "confirmed", True),
+    ]
 
 
 def test_preliminary_and_cancelled_observations_are_ignored():

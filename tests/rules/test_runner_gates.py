@@ -1,0 +1,78 @@
+"""The runner's gates never make known-bad data silent (issue 11 item 1, RULES.md 7.1.4, 7.4.29).
+
+No coded lung cancer (or, at order hooks, no order to check) stops the clinical rules; the data cards
+that could explain why still come back: another patient's resources, unusable Conditions or orders, and
+text-only entries. A lab result with an unknown unit cannot hide a lung cancer and stays out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from fhir_mappings.build_facts import FOREIGN
+from fhir_mappings.facts import UnmappedEntry, UnusableResult
+from hooks.order_sign import SERVICE as ORDER_SIGN
+from hooks.patient_view import SERVICE as PATIENT_VIEW
+from hooks.runner import run_rules
+from tests.rules.factories import THRESHOLDS, bone_metastasis, facts, lab
+
+FOREIGN_CONDITION = UnusableResult(FOREIGN, "belongs to another patient", "Condition/theirs", "")
+INVALID_LUNG_CANCER = UnusableResult("lung_cancer", "not valid FHIR R4: subject missing", "Condition/lc", "")
+BAD_LAB = UnusableResult("calcium_total", "unknown unit", "Observation/ca", "9.1 mg/L")
+TEXT_ONLY = UnmappedEntry("lung_cancer", "Condition/local", "urn:local|LC1", "肺腺癌")
+
+
+def ids(findings):
+    return [f.rule_id for f in findings]
+
+
+def no_lung_cancer(**changes):
+    return replace(facts(with_lung_cancer=False, conditions=[bone_metastasis()]), **changes)
+
+
+def test_no_lung_cancer_and_nothing_wrong_gives_no_cards():
+    assert run_rules(PATIENT_VIEW, no_lung_cancer(), THRESHOLDS) == []
+
+
+def test_no_lung_cancer_with_an_unusable_lung_cancer_condition_says_so():
+    found = run_rules(PATIENT_VIEW, no_lung_cancer(data_issues=(INVALID_LUNG_CANCER,)), THRESHOLDS)
+    assert ids(found) == ["DATA-QUALITY"]
+    assert [e.reference for e in found[0].evidence] == ["Condition/lc"]
+
+
+def test_no_lung_cancer_with_another_patients_resources_says_how_many_were_dropped():
+    found = run_rules(PATIENT_VIEW, no_lung_cancer(data_issues=(FOREIGN_CONDITION, BAD_LAB)), THRESHOLDS)
+    assert ids(found) == ["DATA-QUALITY"]
+    assert (found[0].variant, found[0].values["foreign"]) == ("another-patient", "1")
+    assert [e.reference for e in found[0].evidence] == ["Condition/theirs"], "the lab issue is noise here"
+
+
+def test_no_lung_cancer_with_only_a_bad_lab_gives_no_cards():
+    assert run_rules(PATIENT_VIEW, no_lung_cancer(data_issues=(BAD_LAB,)), THRESHOLDS) == []
+
+
+def test_no_lung_cancer_with_a_text_only_lung_cancer_gives_the_unmapped_card():
+    found = run_rules(PATIENT_VIEW, no_lung_cancer(unmapped=(TEXT_ONLY,)), THRESHOLDS)
+    assert ids(found) == ["UNMAPPED-CODES"]
+    assert (found[0].variant, found[0].indicator) == ("no-lung-cancer-code", "info")
+    assert found[0].evidence[0].reference == "Condition/local"
+
+
+def test_with_lung_cancer_every_data_card_comes_last_in_order():
+    patient = replace(
+        facts(conditions=[bone_metastasis()], labs=[lab("alp", 90)]),
+        data_issues=(BAD_LAB, FOREIGN_CONDITION),
+        unmapped=(TEXT_ONLY,),
+    )
+    found = ids(run_rules(PATIENT_VIEW, patient, THRESHOLDS, frozenset({"ImagingStudy"})))
+    assert found[-2:] == ["DATA-QUALITY", "UNMAPPED-CODES"]
+    assert "DATA-UNAVAILABLE" in found
+    unmapped = run_rules(PATIENT_VIEW, patient, THRESHOLDS)[-1]
+    assert unmapped.variant == "default"
+
+
+def test_order_hook_with_no_recognised_order_still_shows_a_text_only_bma_draft():
+    draft = UnmappedEntry("bma", "MedicationRequest/d1", "urn:local|ZOL", "唑来膦酸 4mg")
+    patient = replace(facts(hook="order-sign", conditions=[bone_metastasis()]), unmapped=(draft,))
+    assert ids(run_rules(ORDER_SIGN, patient, THRESHOLDS)) == ["UNMAPPED-CODES"]
+    assert run_rules(ORDER_SIGN, replace(patient, unmapped=()), THRESHOLDS) == []
