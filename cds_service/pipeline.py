@@ -42,6 +42,7 @@ def evaluate_hook_call(
         service, facts, runtime.thresholds, frozenset(resolved.unavailable_types), selections
     )
     drafts_by_ref = _drafts_by_reference(draft_orders)
+    chart_orders = _chart_orders(resolved.by_type)
     return [
         render_card(
             finding,
@@ -49,6 +50,7 @@ def evaluate_hook_call(
             patient_id=context["patientId"],
             draft_orders_by_ref=drafts_by_ref,
             order_catalog=runtime.orders,
+            chart_orders_by_ref=chart_orders,
         )
         for finding in findings
     ]
@@ -60,6 +62,15 @@ def _require_essentials(resolved: ResolvedResources) -> None:
     if missing:
         reasons = "; ".join(f"{key}: {reason}" for key, reason in sorted(resolved.failed.items()))
         raise PrefetchUnavailable(f"could not obtain {', '.join(sorted(missing))} ({reasons})")
+
+
+def _chart_orders(by_type: dict[str, list[dict[str, Any]]]) -> dict[str, dict[str, Any]]:
+    """The chart's MedicationRequests by reference: a suggestion may stop one (an osteoporosis regimen)."""
+    return {
+        f"MedicationRequest/{r['id']}": r
+        for r in by_type.get("MedicationRequest") or []
+        if isinstance(r, dict) and r.get("id")
+    }
 
 
 def _drafts_by_reference(bundle: dict[str, Any] | None) -> dict[str, dict[str, Any]]:

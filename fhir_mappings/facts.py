@@ -308,6 +308,9 @@ class ClinicalFacts:
     def today(self) -> date:
         return self.now.date()
 
+    checked_drafts: frozenset[str] | None = None
+    """RULES.md 7.3.20: references of the draft orders a rule checks (order-select's `selections`); the
+    other drafts are context only. None: every draft is checked (order-sign)."""
     def conditions_in(
         self, category: str, verification: Verification | None = None
     ) -> tuple[ConditionFact, ...]:

@@ -66,6 +66,7 @@ def render_card(
     draft_orders_by_ref: Mapping[str, Mapping[str, Any]],
     order_catalog: OrderCatalog,
     card_uuid: str | None = None,
+    chart_orders_by_ref: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """The card for one finding. A template for another rule, an unknown variant or indicator, or a
     placeholder the finding does not fill, raises: each is a programming error, never a blank card."""
@@ -86,7 +87,13 @@ def render_card(
         "links": [{"label": "Consensus full text (DOI)", "url": CONSENSUS_URL, "type": "absolute"}],
     }
     suggestions = [
-        _suggestion(spec, patient_id=patient_id, drafts_by_ref=draft_orders_by_ref, catalog=order_catalog)
+        _suggestion(
+            spec,
+            patient_id=patient_id,
+            drafts_by_ref=draft_orders_by_ref,
+            catalog=order_catalog,
+            chart_orders_by_ref=chart_orders_by_ref or {},
+        )
         for spec in finding.suggestions
     ]
     if suggestions:
@@ -169,6 +176,7 @@ def _suggestion(
     patient_id: str,
     drafts_by_ref: Mapping[str, Mapping[str, Any]],
     catalog: OrderCatalog,
+    chart_orders_by_ref: Mapping[str, Mapping[str, Any]],
 ) -> dict[str, Any]:
     suggestion: dict[str, Any] = {
         "uuid": str(uuid4()),
@@ -176,7 +184,13 @@ def _suggestion(
         "isRecommended": spec.is_recommended,
     }
     actions = [
-        build_action(action, patient_id=patient_id, drafts_by_ref=drafts_by_ref, catalog=catalog)
+        build_action(
+            action,
+            patient_id=patient_id,
+            drafts_by_ref=drafts_by_ref,
+            catalog=catalog,
+            chart_orders_by_ref=chart_orders_by_ref,
+        )
         for action in spec.actions
     ]
     if actions:  # CDS Hooks: JSON elements are not empty

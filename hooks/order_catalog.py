@@ -37,6 +37,9 @@ class MedicationOrder:
     route: dict[str, str]
     timing: dict[str, Any]
     instruction: str
+    update_keeps_medication: bool = False
+    """An `update` to this entry changes the dose only and keeps the drafted medication: for a drug with
+    no standard code (incadronate: no RxNorm, no ATC) the site's own code is the right one to keep."""
 
 
 @dataclass(frozen=True)
@@ -127,7 +130,15 @@ def _medication(source: str, key: str, raw: Any) -> MedicationOrder:
         route=_coding(source, f"{where}.route", entry.get("route")),
         timing=_timing(source, f"{where}.timing", entry.get("timing")),
         instruction=_text(source, f"{where}.instruction", entry.get("instruction")),
+        update_keeps_medication=_flag(source, f"{where}.update_keeps_medication", entry),
     )
+
+
+def _flag(source: str, where: str, entry: dict[str, Any]) -> bool:
+    value = entry.get(where.rsplit(".", 1)[-1], False)
+    if not isinstance(value, bool):
+        raise OrderCatalogError(f"{source}: field '{where}' must be true or false")
+    return value
 
 
 def _service(source: str, key: str, raw: Any, categories: dict[str, dict[str, str]]) -> ServiceOrder:

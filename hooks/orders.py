@@ -5,6 +5,11 @@ MedicationRequest or ServiceRequest for the patient: status `draft`, intent `ord
 route and timing, never a placeholder. An `update` rewrites the clinician's own drafted order (found by
 reference in the request's `draftOrders`) and a `delete` names it; a reference that is not among the
 drafts is a programming error and raises, because guessing another order to change would be unsafe.
+
+One `update` may name a chart order instead: `STOP_ORDER` (RULES.md 7.1.5, 7.3.22) returns the chart's
+active MedicationRequest in its entirety with status `stopped` (an osteoporosis regimen stopped for the
+oncology one). It is the only action that may touch an order the clinician did not draft, and it never
+changes a dose.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from hooks.order_catalog import (
 )
 
 __all__ = [
+    "STOP_ORDER",
     "OrderCatalog",
     "OrderCatalogError",
     "UnknownDraftOrder",
@@ -34,6 +40,7 @@ __all__ = [
     "load_order_catalog",
     "medication_request",
     "service_request",
+    "stopped_medication_request",
     "updated_medication_request",
 ]
 
@@ -51,6 +58,9 @@ _STALE_DOSAGE_FIELDS = (
     "maxDosePerLifetime",
 )
 DraftsByRef = Mapping[str, Mapping[str, Any]]
+STOP_ORDER = "status:stopped"
+"""The `order_key` of an `update` that stops a chart MedicationRequest instead of changing a draft's dose."""
+_NO_ORDERS: DraftsByRef = {}
 
 
 class UnknownDraftOrder(LookupError):
@@ -58,20 +68,32 @@ class UnknownDraftOrder(LookupError):
 
 
 def build_action(
-    spec: ActionSpec, *, patient_id: str, drafts_by_ref: DraftsByRef, catalog: OrderCatalog
+    spec: ActionSpec,
+    *,
+    patient_id: str,
+    drafts_by_ref: DraftsByRef,
+    catalog: OrderCatalog,
+    chart_orders_by_ref: DraftsByRef = _NO_ORDERS,
 ) -> dict[str, Any]:
-    """The CDS Hooks action for one spec: `create` and `update` carry a resource, `delete` a resourceId."""
+    """The CDS Hooks action for one spec: `create` and `update` carry a resource, `delete` a resourceId.
+
+    `chart_orders_by_ref` holds the chart's MedicationRequests, which only a `STOP_ORDER` update reads.
+    """
     if spec.type == "create":
         entry = catalog.entry(_required(spec.order_key, "order_key", spec))
         resource = create_resource(entry, patient_id=patient_id, reason=spec.reason)
         return {"type": "create", "description": plain_text(f"Order {entry.text}"), "resource": resource}
     target = _required(spec.target, "target", spec)
+    if spec.type == "update" and spec.order_key == STOP_ORDER:
+        return _stop_action(target, chart_orders_by_ref, spec.reason)
     draft = _find_draft(target, drafts_by_ref)
     if spec.type == "update":
         entry = catalog.entry(_required(spec.order_key, "order_key", spec))
         if not isinstance(entry, MedicationOrder):
             raise ValueError(f"update of {target}: '{entry.key}' is not a medication; updates change a dose")
         description = f"Change {_draft_label(draft, target)} to {entry.text}"
+        if draft.get("dosageInstruction") is not None and not _readable_dosage(draft):
+            description += " (the drafted dosage could not be read and is replaced)"
         return {
             "type": "update",
             "description": plain_text(description),
@@ -131,13 +153,47 @@ def updated_medication_request(draft: Mapping[str, Any], entry: MedicationOrder)
             f"update: draft {draft.get('resourceType')}/{draft.get('id')} is not a MedicationRequest"
         )
     resource = copy.deepcopy(dict(draft))
-    dosages = resource.get("dosageInstruction") or [{}]
-    kept = {key: value for key, value in dosages[0].items() if key not in _STALE_DOSAGE_FIELDS}
+    first = resource["dosageInstruction"][0] if _readable_dosage(resource) else {}
+    kept = {key: value for key, value in first.items() if key not in _STALE_DOSAGE_FIELDS}
     resource["dosageInstruction"] = [{**kept, **_dosage(entry)}]
-    if not _codes_drug(resource, entry):
+    if not entry.update_keeps_medication and not _codes_drug(resource, entry):
         resource.pop("medicationReference", None)
         resource["medicationCodeableConcept"] = _medication_concept(entry)
     return resource
+
+
+def stopped_medication_request(order: Mapping[str, Any], reason: str) -> dict[str, Any]:
+    """The chart's MedicationRequest in its entirety with status `stopped` and the reason as statusReason."""
+    if order.get("resourceType") != "MedicationRequest":
+        raise ValueError(f"stop: {order.get('resourceType')}/{order.get('id')} is not a MedicationRequest")
+    resource = copy.deepcopy(dict(order))
+    resource["status"] = "stopped"
+    text = plain_text(reason)
+    if text:
+        resource["statusReason"] = {"text": text}
+    return resource
+
+
+def _stop_action(target: str, chart_orders_by_ref: DraftsByRef, reason: str) -> dict[str, Any]:
+    if not _REFERENCE.match(target):
+        raise ValueError(
+            f"action target {target!r} is not a relative reference such as MedicationRequest/abc"
+        )
+    order = chart_orders_by_ref.get(target)
+    if order is None:
+        raise UnknownDraftOrder(f"stop target {target} is not among the chart's MedicationRequests")
+    return {
+        "type": "update",
+        "description": plain_text(f"Stop {_draft_label(order, target)} ({target})"),
+        "resource": stopped_medication_request(order, reason),
+    }
+
+
+def _readable_dosage(draft: Mapping[str, Any]) -> bool:
+    """A dosageInstruction that is a list starting with an object; a string or number (seen in real
+    drafts) is unreadable: the update replaces it and says so instead of failing."""
+    dosages = draft.get("dosageInstruction")
+    return isinstance(dosages, list) and bool(dosages) and isinstance(dosages[0], dict)
 
 
 def _dosage(entry: MedicationOrder) -> dict[str, Any]:

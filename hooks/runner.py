@@ -14,7 +14,7 @@ from fhir_mappings.facts import ClinicalFacts
 from fhir_mappings.thresholds import Thresholds
 from hooks.data_notices import data_findings, gate_findings
 from hooks.findings import Finding
-from hooks.order_rules import orders_to_check
+from hooks.order_rules import orders_to_check, scoped
 from hooks.response_order import in_response_order
 from hooks.rule_registry import get_rule
 from hooks.service_registry import CdsServiceDefinition
@@ -41,6 +41,7 @@ def run_rules(
         return in_response_order(gate_findings(facts, gate_closed=True))
     if service.hook != "patient-view" and not orders_to_check(facts, selections):
         return in_response_order(gate_findings(facts, gate_closed=False))
+    facts = scoped(facts, selections) if service.hook != "patient-view" else facts
     findings: list[Finding] = []
     skipped: list[str] = []
     for registered in (get_rule(rule_id) for rule_id in service.rule_ids):

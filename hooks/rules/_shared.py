@@ -36,12 +36,65 @@ def has_confirmed_bone_metastasis(facts: ClinicalFacts) -> bool:
     return bool(confirmed_bone_metastases(facts))
 
 
+def bma_regimen(order: MedicationFact) -> str:
+    """RULES.md 7.1.5: a BMA order whose regimen was not classified is `unknown`, never osteoporosis."""
+    return order.regimen or "unknown"
+
+
+def is_oncology_like(order: MedicationFact) -> bool:
+    """An oncology-regimen BMA, or one whose regimen could not be read (7.1.5: counted as oncology for
+    duplication and safety checks; the card says the regimen could not be read)."""
+    return order.agent_class == "bma" and bma_regimen(order) != "osteoporosis"
+
+
+def is_osteoporosis_regimen(order: MedicationFact) -> bool:
+    return order.agent_class == "bma" and bma_regimen(order) == "osteoporosis"
+
+
 def active_bmas(facts: ClinicalFacts) -> tuple[MedicationFact, ...]:
-    return tuple(m for m in facts.medications if m.agent_class == "bma" and m.is_active)
+    """Active oncology or unknown-regimen BMAs: an osteoporosis regimen (Prolia, Reclast) does not treat
+    bone metastasis, so it is not "an active BMA" for the catalog (7.1.5)."""
+    return tuple(m for m in facts.medications if is_oncology_like(m) and m.is_active)
+
+
+def active_osteoporosis_bmas(facts: ClinicalFacts) -> tuple[MedicationFact, ...]:
+    return tuple(m for m in facts.medications if is_osteoporosis_regimen(m) and m.is_active)
+
+
+def is_checked(facts: ClinicalFacts, reference: str) -> bool:
+    """7.3.20: order-select checks the drafts it names in `selections`; order-sign checks every draft."""
+    return facts.checked_drafts is None or reference in facts.checked_drafts
 
 
 def drafted_bmas(facts: ClinicalFacts) -> tuple[MedicationFact, ...]:
+    """Drafted BMAs under check (any regimen); other drafts are context (`all_drafted_bmas`)."""
+    return tuple(m for m in facts.drafts if m.agent_class == "bma" and is_checked(facts, m.reference))
+
+
+def all_drafted_bmas(facts: ClinicalFacts) -> tuple[MedicationFact, ...]:
+    """Every drafted BMA, checked or context: a duplicate needs both orders, whichever is selected."""
     return tuple(m for m in facts.drafts if m.agent_class == "bma")
+
+
+def drafted_oncology_bmas(facts: ClinicalFacts) -> tuple[MedicationFact, ...]:
+    return tuple(m for m in drafted_bmas(facts) if is_oncology_like(m))
+
+
+def unread_regimens(orders: tuple[MedicationFact, ...]) -> tuple[MedicationFact, ...]:
+    """Orders whose regimen could not be read: every card relying on one says so (7.1.5)."""
+    return tuple(m for m in orders if m.agent_class == "bma" and bma_regimen(m) == "unknown")
+
+
+def regimen_note(orders: tuple[MedicationFact, ...]) -> str:
+    """The sentence a card shows when it relies on an order of unknown regimen; empty otherwise."""
+    unread = unread_regimens(orders)
+    if not unread:
+        return ""
+    names = "; ".join(m.display for m in unread)
+    return (
+        f"The regimen of {names} could not be read from the order (no product code, dose or interval "
+        "that tells oncology from osteoporosis): it is treated as the oncology regimen."
+    )
 
 
 def active_or_drafted(facts: ClinicalFacts, agent: str) -> tuple[MedicationFact, ...]:
@@ -122,12 +175,21 @@ def calcium_is_low(facts: ClinicalFacts) -> bool:
     return facts.calcium is not None and facts.calcium.status == "low"
 
 
-def is_first_dose_ordered(facts: ClinicalFacts) -> bool:
-    """Order hooks: a BMA is in the draft orders and none is active."""
-    return bool(drafted_bmas(facts)) and not active_bmas(facts)
+def is_first_dose_ordered(facts: ClinicalFacts, t: Thresholds | None = None) -> bool:
+    """Order hooks, 7.3.21: an oncology (or unknown-regimen) BMA is drafted and no oncology course is
+    active or stopped within `bma_course_gap_days` (`_course.py`: the same answer the duration and renal
+    rules use). Switching agents after a longer gap is a first dose of the new agent.
+
+    `t` should always be passed; without it the shipped thresholds are used (no site override).
+    """
+    from hooks.rules._course import stopped_within_gap_or_active  # _course imports this module
+
+    if not drafted_oncology_bmas(facts):
+        return False
+    return not stopped_within_gap_or_active(facts, t if t is not None else _shipped_thresholds())
 
 
-def bma_being_started(facts: ClinicalFacts) -> bool:
+def bma_being_started(facts: ClinicalFacts, t: Thresholds | None = None) -> bool:
     """Catalog "being started": patient-view, BMA-INITIATION fires; order hooks, a first BMA dose is drafted.
 
     BMA-INITIATION fires when a BMA is indicated and calcium is not low (uncorrected hypocalcemia makes
@@ -135,11 +197,41 @@ def bma_being_started(facts: ClinicalFacts) -> bool:
     """
     if facts.hook == PATIENT_VIEW:
         return bma_indicated(facts) and not calcium_is_low(facts)
-    return is_first_dose_ordered(facts)
+    return is_first_dose_ordered(facts, t)
 
 
-def bma_on_treatment_or_starting(facts: ClinicalFacts) -> bool:
-    return bool(active_bmas(facts)) or bma_being_started(facts)
+def bma_on_treatment_or_starting(facts: ClinicalFacts, t: Thresholds | None = None) -> bool:
+    return bool(active_bmas(facts)) or bma_being_started(facts, t)
+
+
+@cache
+def _shipped_thresholds() -> Thresholds:
+    return Thresholds.load()
+
+
+def last_given_day(facts: ClinicalFacts, order: MedicationFact) -> date | None:
+    """The last day an order may have supplied a dose: today while it is active; else its stated end;
+    else its start (or authored date), the last day the chart proves. Used for the ONJ windows (7.2.19)."""
+    if order.is_active:
+        return facts.today
+    return order.end or order.start or order.authored
+
+
+def hypercalcemia_treatment_drafted(facts: ClinicalFacts, t: Thresholds) -> bool:
+    """7.3.23: corrected calcium at CTCAE grade >= `hcm_labelled_use_grade_from` and every drafted
+    oncology BMA is a bisphosphonate labelled for hypercalcemia of malignancy (zoledronic acid,
+    ibandronate, pamidronate): the draft treats the hypercalcemia, a labelled use."""
+    drafts = drafted_oncology_bmas(facts)
+    grade = facts.calcium.hypercalcemia_grade if facts.calcium else 0
+    return (
+        bool(drafts)
+        and grade >= t["hcm_labelled_use_grade_from"]
+        and all(m.agent in HCM_LABELLED_AGENTS for m in drafts)
+    )
+
+
+HCM_LABELLED_AGENTS = frozenset({"zoledronic_acid", "ibandronate", "pamidronate"})
+"""Bisphosphonates whose labels include hypercalcemia of malignancy (RULES.md 7.3.23)."""
 
 
 def days_since(facts: ClinicalFacts, day: date | None) -> int | None:
@@ -217,23 +309,30 @@ def earliest_start(meds: tuple[MedicationFact, ...]) -> date | None:
 
 
 def is_same_bma_regimen(first: MedicationFact, second: MedicationFact) -> bool:
-    """Same agent and, for denosumab, the same product when both are known (Prolia and Xgeva differ).
+    """Same agent and not one oncology and one osteoporosis regimen (Prolia and Xgeva differ).
 
-    An unknown product is not taken as a difference: a denosumab order without a product code or a
-    readable dose cannot be shown to be the other regimen.
+    An unknown regimen is not taken as a difference: an order without a product code or a readable dose
+    cannot be shown to be the other regimen.
     """
     if first.agent != second.agent:
         return False
-    return first.product is None or second.product is None or first.product == second.product
+    return not ({bma_regimen(first), bma_regimen(second)} >= {"oncology", "osteoporosis"})
 
 
 def drafts_duplicating_active(facts: ClinicalFacts) -> tuple[MedicationFact, ...]:
-    """Drafted BMAs of another agent or product than a BMA already active (BMA-DUPLICATION's first case).
+    """Drafted BMAs that add a second treatment to an active oncology (or unknown-regimen) BMA
+    (BMA-DUPLICATION's `with-active` case, 7.3.22): an oncology draft of another agent, or any
+    osteoporosis-regimen draft (never denosumab 60 mg with 120 mg, nor a second antiresorptive).
 
-    A draft of the same agent and product as the active order is read as a renewal, not a duplicate.
+    A draft of the same agent as the active order (a renewal) is not a duplicate. Every draft counts,
+    checked or context: a duplicate needs both orders.
     """
     active = active_bmas(facts)
-    return tuple(d for d in drafted_bmas(facts) if any(not is_same_bma_regimen(d, a) for a in active))
+    return tuple(
+        d
+        for d in all_drafted_bmas(facts)
+        if any(is_osteoporosis_regimen(d) or not is_same_bma_regimen(d, a) for a in active)
+    )
 
 
 def crcl_missing(facts: ClinicalFacts) -> tuple[str, ...]:

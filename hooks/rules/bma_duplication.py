@@ -1,25 +1,33 @@
-"""BMA-DUPLICATION (consensus 6.3, Table 1): "Denosumab and bisphosphonates are recommended for the
-treatment of patients with bone metastasis"; Table 1 gives each agent as its own regimen ("Recommended
-initial dose and protocol": denosumab, zoledronic acid, ibandronate, incadronate) as alternatives; it
-describes no combination of two (reading it as "one at a time" is this rule's). The Xgeva label adds
-that patients receiving it should not take Prolia (same active ingredient), which the card names as an
-outside source.
+"""BMA-DUPLICATION (consensus 6.3, Table 1; RULES.md 7.3.22): "Denosumab and bisphosphonates are
+recommended for the treatment of patients with bone metastasis"; Table 1 gives each agent as its own
+regimen ("Recommended initial dose and protocol": denosumab, zoledronic acid, ibandronate, incadronate), as
+alternatives; it describes no combination of two. The Xgeva label adds that patients receiving it should
+not take Prolia (same active ingredient), which the card names as an outside source.
 
-Order hooks only (None in patient-view). A drafted BMA is a duplicate when a BMA of another agent, or of
-the other denosumab product (Prolia with Xgeva), is active (`with-active`), or when several BMAs are
-drafted together (`drafted-together`). Critical. Suggestions only ever `delete` drafts, never the active
-order: with an active BMA, one recommended suggestion removes every draft that duplicates it; when
-several drafts remain that do not duplicate an active order, one suggestion per draft keeps it and
-removes the others (selection `at-most-one`, none recommended: which agent to keep is the clinician's
-choice).
+Order hooks only (None in patient-view). Regimens as RULES.md 7.1.5 defines them (`MedicationFact.regimen`;
+an unreadable regimen counts as oncology and the card says so). Three situations, one card:
+- `with-active` (critical): a draft adds a second treatment to an active oncology BMA: an oncology draft of
+  another agent, or any osteoporosis-regimen draft (Prolia while on Xgeva). One recommended suggestion
+  deletes those drafts; the active order is never changed.
+- `drafted-together` (critical): two or more BMA drafts that are not renewals of an active order. One
+  suggestion per draft keeps it and deletes the others (`at-most-one`, none recommended: which agent to keep
+  is the clinician's choice).
+- `osteoporosis-active` (warning): an oncology draft while an osteoporosis regimen is active (Xgeva while on
+  Prolia). The oncology draft is what bone metastasis needs and is never deleted; the suggestion stops the
+  osteoporosis MedicationRequest (an `update` to status `stopped`).
+When an osteoporosis regimen is active beside a critical case, every suggestion also stops it.
+
+Scope (7.3.20): the card fires only when a draft under check (order-select's selections; every draft at
+order-sign) is involved; the other drafts are context, so a selected draft duplicating an unselected one
+still fires.
 
 Decisions beyond the catalog:
-- Renewal: a draft of the same agent and product as the active order is read as a renewal of that
-  order, not a duplicate (EHRs re-order a 4-weekly drug this way; a critical card on every renewal would
-  teach clinicians to ignore this one). Two drafts of the same agent at once are a duplicate: both cannot
-  be renewals.
-- A denosumab order whose product is unknown (no product code, no readable dose) is taken as the same
-  product as another denosumab order, since it cannot be shown to differ.
+- Renewal: a draft of the same agent as the active order, and not the other regimen (Prolia vs Xgeva), is a
+  renewal of that order, not a duplicate (EHRs re-order a 4-weekly drug this way). Two drafts of the same
+  agent at once are a duplicate: both cannot be renewals.
+- An osteoporosis-regimen draft while an oncology BMA is active is a duplicate whatever the agent (two
+  antiresorptives at once add risk without a known benefit); between osteoporosis regimens alone (no
+  oncology order involved) this rule stays silent: that is not the consensus's subject.
 """
 
 from __future__ import annotations
@@ -27,24 +35,45 @@ from __future__ import annotations
 from fhir_mappings.facts import ClinicalFacts, MedicationFact
 from fhir_mappings.thresholds import Thresholds
 from hooks.findings import ActionSpec, Finding, SuggestionSpec
+from hooks.orders import STOP_ORDER
 from hooks.rule_registry import rule
 from hooks.rules._shared import (
     active_bmas,
-    drafted_bmas,
+    active_osteoporosis_bmas,
+    all_drafted_bmas,
     drafts_duplicating_active,
+    is_checked,
+    is_oncology_like,
     is_order_hook,
     medication_evidence,
+    regimen_note,
 )
 
 RULE_ID = "BMA-DUPLICATION"
 LABEL_SOURCE = "Xgeva label (patients receiving Xgeva should not take Prolia: same active ingredient)"
 REASON = "Duplicate bone-modifying drug"
+STOP_REASON = "Stopped for the oncology regimen of a bone-modifying drug (bone metastasis)"
 
 
-def keepers(facts: ClinicalFacts) -> tuple[MedicationFact, ...]:
-    """Drafted BMAs that do not duplicate an active one; two or more of them duplicate each other."""
-    duplicates = drafts_duplicating_active(facts)
-    return tuple(d for d in drafted_bmas(facts) if d not in duplicates)
+def drafted_together(facts: ClinicalFacts) -> tuple[MedicationFact, ...]:
+    """Drafts that are not duplicates of an active order; two or more of them duplicate each other."""
+    with_active = drafts_duplicating_active(facts)
+    kept = tuple(d for d in all_drafted_bmas(facts) if d not in with_active)
+    return kept if len(kept) >= 2 and any(is_oncology_like(d) for d in kept) else ()
+
+
+def drafts_to_delete(facts: ClinicalFacts) -> tuple[MedicationFact, ...]:
+    """Every draft this rule may suggest deleting (other rules leave these drafts to it)."""
+    if not is_order_hook(facts):
+        return ()
+    return (*drafts_duplicating_active(facts), *drafted_together(facts))
+
+
+def oncology_drafts_on_osteoporosis(facts: ClinicalFacts) -> tuple[MedicationFact, ...]:
+    """Checked oncology drafts while an osteoporosis regimen is active (7.3.22's warning case)."""
+    if not active_osteoporosis_bmas(facts):
+        return ()
+    return tuple(d for d in all_drafted_bmas(facts) if is_oncology_like(d) and is_checked(facts, d.reference))
 
 
 @rule(RULE_ID, consensus_section="6.3, Table 1", needs=("MedicationRequest",))
@@ -52,44 +81,77 @@ def bma_duplication(facts: ClinicalFacts, t: Thresholds) -> Finding | None:
     """BMA-DUPLICATION (6.3, Table 1): one bone-modifying drug at a time; delete the duplicate draft."""
     if not is_order_hook(facts):
         return None
-    with_active, kept = drafts_duplicating_active(facts), keepers(facts)
-    if not with_active and len(kept) < 2:
+    with_active, together = drafts_duplicating_active(facts), drafted_together(facts)
+    on_osteoporosis = oncology_drafts_on_osteoporosis(facts)
+    involved = (*with_active, *together, *on_osteoporosis)
+    if not any(is_checked(facts, d.reference) for d in involved):
         return None
-    active = active_bmas(facts)
+    variant = "with-active" if with_active else "drafted-together" if together else "osteoporosis-active"
+    active, stopping = active_bmas(facts), active_osteoporosis_bmas(facts)
+    drafts = all_drafted_bmas(facts)
     return Finding(
         rule_id=RULE_ID,
-        indicator="critical",
-        variant="with-active" if with_active else "drafted-together",
+        indicator="warning" if variant == "osteoporosis-active" else "critical",
+        variant=variant,
         values={
-            "drafted": "; ".join(m.display for m in drafted_bmas(facts)),
+            "drafted": "; ".join(m.display for m in drafts),
             "active": "; ".join(m.display for m in active) or "none",
+            "osteoporosis": "; ".join(m.display for m in stopping) or "none",
+            "stop_note": _stop_note(stopping, variant),
+            "regimen_note": regimen_note((*active, *drafts)),
         },
-        evidence=tuple(medication_evidence(m) for m in (*active, *drafted_bmas(facts))),
-        suggestions=_suggestions(with_active, kept),
+        evidence=tuple(medication_evidence(m) for m in (*active, *stopping, *drafts)),
+        suggestions=_suggestions(with_active, together, stopping),
         selection_behavior="at-most-one",
-        outside_sources=(LABEL_SOURCE,) if _mixes_denosumab_products(facts) else (),
+        outside_sources=(LABEL_SOURCE,) if _mixes_denosumab_regimens(facts) else (),
     )
 
 
 def _suggestions(
-    with_active: tuple[MedicationFact, ...], kept: tuple[MedicationFact, ...]
+    with_active: tuple[MedicationFact, ...],
+    together: tuple[MedicationFact, ...],
+    stopping: tuple[MedicationFact, ...],
 ) -> tuple[SuggestionSpec, ...]:
-    if len(kept) < 2:
-        label = "Remove the duplicate drafted order: " + "; ".join(m.display for m in with_active)
-        return (SuggestionSpec(label, _deletes(with_active), is_recommended=True),)
-    return tuple(
-        SuggestionSpec(
-            f"Keep {keep.display}; remove the other drafted bone-modifying drug(s)",
-            _deletes((*with_active, *(m for m in kept if m != keep))),
+    stops = _stops(stopping)
+    if together:
+        return tuple(
+            SuggestionSpec(
+                f"Keep {keep.display}; remove the other drafted bone-modifying drug(s)"
+                + (" and stop the osteoporosis regimen" if stops else ""),
+                (*_deletes((*with_active, *(m for m in together if m != keep))), *stops),
+            )
+            for keep in together
+            if not (stops and not is_oncology_like(keep))
         )
-        for keep in kept
-    )
+    if with_active:
+        label = "Remove the duplicate drafted order: " + "; ".join(m.display for m in with_active)
+        return (SuggestionSpec(label, (*_deletes(with_active), *stops), is_recommended=True),)
+    label = "Stop " + "; ".join(m.display for m in stopping) + " (osteoporosis regimen)"
+    return (SuggestionSpec(label, stops, is_recommended=True),)
 
 
 def _deletes(orders: tuple[MedicationFact, ...]) -> tuple[ActionSpec, ...]:
     return tuple(ActionSpec("delete", target=m.reference, reason=REASON) for m in orders)
 
 
-def _mixes_denosumab_products(facts: ClinicalFacts) -> bool:
-    products = {m.product for m in (*active_bmas(facts), *drafted_bmas(facts)) if m.agent == "denosumab"}
-    return {"xgeva", "prolia"} <= products
+def _stops(orders: tuple[MedicationFact, ...]) -> tuple[ActionSpec, ...]:
+    return tuple(
+        ActionSpec("update", order_key=STOP_ORDER, target=m.reference, reason=STOP_REASON) for m in orders
+    )
+
+
+def _stop_note(stopping: tuple[MedicationFact, ...], variant: str) -> str:
+    if not stopping or variant == "osteoporosis-active":
+        return ""
+    names = "; ".join(m.display for m in stopping)
+    return f"The osteoporosis regimen {names} is active too: stop it (the suggestions do)."
+
+
+def _mixes_denosumab_regimens(facts: ClinicalFacts) -> bool:
+    orders = (*facts.medications, *all_drafted_bmas(facts))
+    regimens = {
+        "oncology" if is_oncology_like(m) else "osteoporosis"
+        for m in orders
+        if m.agent == "denosumab" and (m.is_active or m.is_draft)
+    }
+    return regimens == {"oncology", "osteoporosis"}

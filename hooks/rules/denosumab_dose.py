@@ -2,19 +2,21 @@
 abdomen, repeat every 4 weeks" is the recommended dose for bone metastasis; 60 mg every 6 months (Prolia)
 is the osteoporosis regimen, a different one (catalog section 2).
 
-Order hooks only (None in patient-view). Inclusion: denosumab drafted for a patient with a confirmed
-bone metastasis (a suspected one is BMA-WITHOUT-CONFIRMED-METASTASIS's business). Decision: the draft is
-at the osteoporosis regimen when its dose is below the oncology dose (60 mg and below, beyond
-`dose_tolerance_mg`), its interval is at least `denosumab_osteoporosis_interval_days` (read as the
-6-monthly schedule), or, with neither stated, it is coded as the Prolia product. Then a warning with an
-`update` of the drafted order to 120 mg every 4 weeks (`denosumab_120mg_q4w`).
+Order hooks only (None in patient-view). Inclusion: denosumab drafted (under check, 7.3.20) for a patient
+with a confirmed bone metastasis (a suspected one is BMA-WITHOUT-CONFIRMED-METASTASIS's business).
+Decision: the draft is the osteoporosis regimen (RULES.md 7.1.5: Prolia product code, else 60 mg, else a
+6-monthly interval), or its stated dose is below the oncology dose (beyond `dose_tolerance_mg`), or its
+interval is at least `denosumab_osteoporosis_interval_days`. Then a warning with an `update` of the drafted
+order to 120 mg every 4 weeks (`denosumab_120mg_q4w`). When Prolia is also active in the chart, the same
+suggestion stops it (an `update` to status `stopped`): 60 mg and 120 mg are never given together (Xgeva
+label).
 
 Decisions beyond the catalog:
 - Intervals between the oncology schedule and 150 days (every 8 or 12 weeks) are not flagged: Table 1
   allows "extending the treatment interval according to clinical judgment".
-- A denosumab draft that duplicates an active BMA of another agent or product (BMA-DUPLICATION's
-  critical card deletes it) gets no update here: changing its dose would not make it right. A draft of
-  the same product as the active order (a renewal) is checked.
+- A denosumab draft that BMA-DUPLICATION deletes (Prolia drafted while Xgeva or another oncology BMA is
+  active, or drafted together with another BMA) gets no update here: changing its dose would not make it
+  right, and two cards would disagree. A renewal of an active order is checked.
 - Several such drafts get one card with one suggestion each (selection `any`; each changes its own draft).
 """
 
@@ -23,39 +25,45 @@ from __future__ import annotations
 from fhir_mappings.facts import ClinicalFacts, MedicationFact
 from fhir_mappings.thresholds import Thresholds
 from hooks.findings import ActionSpec, Finding, SuggestionSpec
+from hooks.orders import STOP_ORDER
 from hooks.rule_registry import rule
 from hooks.rules._shared import (
+    active_osteoporosis_bmas,
+    bma_regimen,
     condition_evidence,
     confirmed_bone_metastases,
-    drafts_duplicating_active,
+    drafted_bmas,
     fmt_number,
     is_order_hook,
     medication_evidence,
 )
+from hooks.rules.bma_duplication import drafts_to_delete
 
 RULE_ID = "DENOSUMAB-DOSE"
 ONCOLOGY_ORDER = "denosumab_120mg_q4w"
 PROLIA_SOURCE = "Prolia label (60 mg every 6 months, osteoporosis)"
+STOP_REASON = "Stopped for denosumab 120 mg every 4 weeks (bone metastasis); never with 60 mg (Xgeva label)"
 
 
 def denosumab_drafts(facts: ClinicalFacts) -> tuple[MedicationFact, ...]:
     """Inclusion: denosumab drafted in an order hook, except drafts BMA-DUPLICATION removes."""
     if not is_order_hook(facts):
         return ()
-    duplicates = drafts_duplicating_active(facts)
-    return tuple(m for m in facts.drafts if m.agent == "denosumab" and m not in duplicates)
+    duplicates = drafts_to_delete(facts)
+    return tuple(m for m in drafted_bmas(facts) if m.agent == "denosumab" and m not in duplicates)
 
 
 def is_osteoporosis_regimen(order: MedicationFact, t: Thresholds) -> bool:
-    """Decision: a dose below 120 mg, a 6-monthly interval, or (neither stated) the Prolia product."""
+    """Decision: the osteoporosis regimen (7.1.5), a dose below 120 mg, or a 6-monthly interval."""
+    if bma_regimen(order) == "osteoporosis":
+        return True
     low_dose = (
         order.dose_mg is not None and order.dose_mg < t["denosumab_oncology_dose_mg"] - t["dose_tolerance_mg"]
     )
     six_monthly = (
         order.interval_days is not None and order.interval_days >= t["denosumab_osteoporosis_interval_days"]
     )
-    unstated = order.dose_mg is None and order.interval_days is None
-    return low_dose or six_monthly or (unstated and order.product == "prolia")
+    return low_dose or six_monthly
 
 
 @rule(RULE_ID, consensus_section="Table 1, 6.3.1", needs=("MedicationRequest",))
@@ -67,32 +75,45 @@ def denosumab_dose(facts: ClinicalFacts, t: Thresholds) -> Finding | None:
     wrong = tuple(m for m in denosumab_drafts(facts) if is_osteoporosis_regimen(m, t))
     if not wrong:
         return None
-    first = wrong[0]
+    first, stopping = wrong[0], active_osteoporosis_bmas(facts)
     return Finding(
         rule_id=RULE_ID,
         indicator="warning",
         variant="osteoporosis-regimen",
         values={
-            "dose": fmt_number(first.dose_mg) if first.dose_mg is not None else "not stated",
+            "dose": f"{fmt_number(first.dose_mg)} mg" if first.dose_mg is not None else "dose not stated",
             "interval": _interval_text(first),
             "drafted": "; ".join(m.display for m in wrong),
+            "stop_note": _stop_note(stopping),
         },
         evidence=(
             *(medication_evidence(m) for m in wrong),
+            *(medication_evidence(m) for m in stopping),
             condition_evidence("Bone metastasis, confirmed", metastases[0]),
         ),
-        suggestions=tuple(_update(m) for m in wrong),
+        suggestions=tuple(_update(m, stopping) for m in wrong),
         selection_behavior="any",
         outside_sources=(PROLIA_SOURCE,),
     )
 
 
-def _update(order: MedicationFact) -> SuggestionSpec:
+def _update(order: MedicationFact, stopping: tuple[MedicationFact, ...]) -> SuggestionSpec:
+    stops = tuple(
+        ActionSpec("update", order_key=STOP_ORDER, target=m.reference, reason=STOP_REASON) for m in stopping
+    )
     return SuggestionSpec(
-        "Denosumab 120 mg SC every 4 weeks (bone metastasis dose)",
-        (ActionSpec("update", order_key=ONCOLOGY_ORDER, target=order.reference),),
+        "Denosumab 120 mg SC every 4 weeks (bone metastasis dose)"
+        + ("; stop the osteoporosis regimen" if stops else ""),
+        (ActionSpec("update", order_key=ONCOLOGY_ORDER, target=order.reference), *stops),
         is_recommended=True,
     )
+
+
+def _stop_note(stopping: tuple[MedicationFact, ...]) -> str:
+    if not stopping:
+        return ""
+    names = "; ".join(m.display for m in stopping)
+    return f"The osteoporosis regimen {names} is active: the suggestion stops it (never 60 mg with 120 mg)."
 
 
 def _interval_text(order: MedicationFact) -> str:

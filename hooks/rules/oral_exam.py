@@ -35,6 +35,7 @@ from hooks.rules._shared import (
     done_events,
     drafted_bmas,
     fmt_number,
+    hypercalcemia_treatment_drafted,
     is_first_dose_ordered,
     is_order_hook,
     medication_evidence,
@@ -74,13 +75,19 @@ def pending_referrals(facts: ClinicalFacts) -> tuple[CareEvent, ...]:
     return pending_events(facts, REFERRAL_KIND)
 
 
-def variant_for(facts: ClinicalFacts) -> str | None:
-    """Inclusion: which situation applies, or None when the rule does not apply."""
+def variant_for(facts: ClinicalFacts, t: Thresholds) -> str | None:
+    """Inclusion: which situation applies, or None when the rule does not apply.
+
+    RULES.md 7.3.23: a first dose of a bisphosphonate drafted to treat hypercalcemia of malignancy (grade
+    >= 2) is `hypercalcemia-first-dose`, info: the exam must not delay treating the hypercalcemia.
+    """
     if is_order_hook(facts):
-        return "first-dose" if is_first_dose_ordered(facts) else None
+        if not is_first_dose_ordered(facts, t):
+            return None
+        return "hypercalcemia-first-dose" if hypercalcemia_treatment_drafted(facts, t) else "first-dose"
     if active_bmas(facts):
         return "on-treatment"
-    return "first-dose" if bma_being_started(facts) else None
+    return "first-dose" if bma_being_started(facts, t) else None
 
 
 @rule(
@@ -90,7 +97,7 @@ def variant_for(facts: ClinicalFacts) -> str | None:
 )
 def oral_exam(facts: ClinicalFacts, t: Thresholds) -> Finding | None:
     """ORAL-EXAM (consensus Table 1, 6.3.3): oral exam before a BMA and at least every 6 months on it."""
-    variant = variant_for(facts)
+    variant = variant_for(facts, t)
     if variant is None or has_recent_exam(facts, t):
         return None
     last = next(iter(completed_exams(facts)), None)

@@ -111,8 +111,14 @@ def medication(
     product: str | None = None,
     draft: bool = False,
     intent: str = "order",
+    regimen: str | None = "auto",
+    end_days: float | None = None,
 ) -> MedicationFact:
+    """`regimen` "auto" classifies a BMA as the mapping does (`fhir_mappings.regimens`, RULES.md 7.1.5);
+    give it explicitly to state what the order says (None: not classified at all)."""
     start = days_ago(days).date()
+    if regimen == "auto":
+        regimen = _auto_regimen(agent, agent_class, product, dose_mg, interval_days)
     return MedicationFact(
         agent,
         agent_class,
@@ -126,6 +132,29 @@ def medication(
         _ref("MedicationRequest"),
         agent.replace("_", " "),
         is_draft=draft,
+        regimen=regimen,  # type: ignore[arg-type]
+        end=None if end_days is None else days_ago(end_days).date(),
+    )
+
+
+PRODUCT_REGIMENS = {"xgeva": "oncology", "prolia": "osteoporosis"}
+ALWAYS_OSTEOPOROSIS = frozenset({"alendronate", "risedronate"})
+
+
+def _auto_regimen(
+    agent: str, agent_class: str, product: str | None, dose_mg: float | None, interval_days: float | None
+) -> str | None:
+    from fhir_mappings.regimens import classify_regimen
+
+    if agent_class != "bma":
+        return None
+    return classify_regimen(
+        agent,
+        fixed="osteoporosis" if agent in ALWAYS_OSTEOPOROSIS else None,
+        product=PRODUCT_REGIMENS.get(product or ""),  # type: ignore[arg-type]
+        dose_mg=dose_mg,
+        interval_days=interval_days,
+        t=THRESHOLDS,
     )
 
 
@@ -319,9 +348,13 @@ def fhir_chart(*resources: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
 
 
 def order_hook_cards(
-    hook: str, chart: dict[str, list[dict[str, Any]]], drafts: list[dict[str, Any]]
+    hook: str,
+    chart: dict[str, list[dict[str, Any]]],
+    drafts: list[dict[str, Any]],
+    selected: list[str] | None = None,
 ) -> list[dict[str, Any]]:
-    """The cards the order-select or order-sign service returns for this chart and these draft orders."""
+    """The cards the order-select or order-sign service returns for this chart and these draft orders
+    (order-select: `selected` names the selections, every draft by default)."""
     from fhir_mappings.build_facts import build_facts
     from fhir_mappings.codesets import load_codesets
     from hooks.cards import load_card_templates, render_card
@@ -341,7 +374,8 @@ def order_hook_cards(
         codesets=load_codesets(),
         thresholds=THRESHOLDS,
     )
-    selections = [f"{d['resourceType']}/{d['id']}" for d in drafts] if hook == "order-select" else None
+    every = [f"{d['resourceType']}/{d['id']}" for d in drafts]
+    selections = (every if selected is None else selected) if hook == "order-select" else None
     templates = load_card_templates()
     by_ref = {f"{d['resourceType']}/{d['id']}": d for d in drafts}
     return [
@@ -351,6 +385,7 @@ def order_hook_cards(
             patient_id=FHIR_PATIENT,
             draft_orders_by_ref=by_ref,
             order_catalog=load_order_catalog(),
+            chart_orders_by_ref=chart_orders(chart),
         )
         for finding in run_rules(service, built, THRESHOLDS, selections=selections)
     ]
@@ -396,8 +431,18 @@ def patient_view_card(evaluate: Any, chart: dict[str, list[dict[str, Any]]]) -> 
     template = load_card_templates()[finding.rule_id]
     catalog = load_order_catalog()
     return render_card(
-        finding, template, patient_id=FHIR_PATIENT, draft_orders_by_ref={}, order_catalog=catalog
+        finding,
+        template,
+        patient_id=FHIR_PATIENT,
+        draft_orders_by_ref={},
+        order_catalog=catalog,
+        chart_orders_by_ref=chart_orders(chart),
     )
+
+
+def chart_orders(chart: dict[str, list[dict[str, Any]]]) -> dict[str, dict[str, Any]]:
+    """The chart's MedicationRequests by reference, as the pipeline hands them to the card renderer."""
+    return {f"MedicationRequest/{r['id']}": r for r in chart.get("MedicationRequest", [])}
 
 
 def fhir_observation(

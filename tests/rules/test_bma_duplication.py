@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
+from hooks.orders import STOP_ORDER
 from hooks.rules.bma_duplication import bma_duplication
 from tests.rules.bma_card_checks import assert_template_fits, evidence_refs
 from tests.rules.factories import (
@@ -148,10 +151,109 @@ def test_delete_from_fhir_names_the_draft_and_never_the_active_order():
     assert card["selectionBehavior"] == "at-most-one"
 
 
+def prolia(**kw):
+    return denosumab(dose_mg=60, interval_days=183, product="prolia", **kw)
+
+
+def test_xgeva_drafted_while_on_prolia_stops_prolia_and_keeps_the_draft():
+    """7.3.22: on Prolia, Xgeva drafted: warning; stop Prolia (update to stopped), never delete Xgeva."""
+    on_prolia, xgeva = prolia(), denosumab(draft=True)
+    finding = bma_duplication(patient(medications=[on_prolia], drafts=[xgeva]), THRESHOLDS)
+    assert (finding.indicator, finding.variant) == ("warning", "osteoporosis-active")
+    (suggestion,) = finding.suggestions
+    assert [(a.type, a.order_key, a.target) for a in suggestion.actions] == [
+        ("update", STOP_ORDER, on_prolia.reference)
+    ]
+    assert xgeva.reference not in {a.target for a in suggestion.actions}
+    assert "Xgeva label" in finding.outside_sources[0]
+
+
+def test_prolia_renewal_alone_is_not_this_rules_business():
+    """Prolia renewed while on Prolia: no oncology order involved, no duplicate (DENOSUMAB-DOSE decides)."""
+    assert bma_duplication(patient(medications=[prolia()], drafts=[prolia(draft=True)]), THRESHOLDS) is None
+
+
+def test_reclast_drafted_while_on_zoledronic_acid_oncology_is_a_duplicate():
+    """Zoledronic acid 5 mg yearly drafted on zoledronic acid 4 mg every 4 weeks: critical, delete it."""
+    reclast = zoledronic_acid(draft=True, dose_mg=5.0, interval_days=365)
+    finding = bma_duplication(patient(medications=[zoledronic_acid()], drafts=[reclast]), THRESHOLDS)
+    assert (finding.indicator, finding.variant) == ("critical", "with-active")
+    assert actions(finding.suggestions[0]) == [("delete", reclast.reference)]
+
+
+def test_two_drafts_while_on_prolia_each_keep_one_and_stop_prolia():
+    """Xgeva and zoledronic acid drafted while on Prolia: critical; each choice also stops Prolia."""
+    on_prolia = prolia()
+    xgeva, za = denosumab(draft=True), zoledronic_acid(draft=True)
+    finding = bma_duplication(patient(medications=[on_prolia], drafts=[xgeva, za]), THRESHOLDS)
+    assert (finding.indicator, finding.variant) == ("critical", "drafted-together")
+    assert [actions(s) for s in finding.suggestions] == [
+        [("delete", za.reference), ("update", on_prolia.reference)],
+        [("delete", xgeva.reference), ("update", on_prolia.reference)],
+    ]
+    assert on_prolia.display in finding.values["stop_note"]
+
+
+def test_unreadable_regimen_counts_as_oncology_and_the_card_says_so():
+    """An active zoledronic acid order with no dose or interval: counted as oncology, card says so."""
+    unread = zoledronic_acid(dose_mg=None, interval_days=None)
+    assert unread.regimen == "unknown"
+    finding = bma_duplication(patient(medications=[unread], drafts=[denosumab(draft=True)]), THRESHOLDS)
+    assert finding.variant == "with-active"
+    assert "could not be read" in finding.values["regimen_note"]
+
+
+def test_readable_regimens_leave_no_regimen_note():
+    finding = bma_duplication(
+        patient(medications=[zoledronic_acid()], drafts=[denosumab(draft=True)]), THRESHOLDS
+    )
+    assert finding.values["regimen_note"] == ""
+
+
+def test_order_select_fires_for_a_selected_draft_duplicating_an_unselected_one():
+    """7.3.20: the selected zoledronic acid duplicates an unselected Xgeva draft (context): critical."""
+    xgeva, za = denosumab(draft=True), zoledronic_acid(draft=True)
+    scoped = replace(
+        patient(hook="order-select", drafts=[xgeva, za]), checked_drafts=frozenset({za.reference})
+    )
+    finding = bma_duplication(scoped, THRESHOLDS)
+    assert finding is not None and finding.variant == "drafted-together"
+
+
+def test_order_select_does_not_judge_an_unselected_duplicate():
+    """7.3.20: on zoledronic acid; the renewal is selected, an unselected Xgeva draft is context: no card."""
+    renewal, xgeva = zoledronic_acid(draft=True), denosumab(draft=True)
+    base = patient(hook="order-select", medications=[zoledronic_acid()], drafts=[renewal, xgeva])
+    assert bma_duplication(replace(base, checked_drafts=frozenset({renewal.reference})), THRESHOLDS) is None
+    assert bma_duplication(replace(base, checked_drafts=None), THRESHOLDS) is not None
+
+
+@pytest.mark.parametrize("hook", ["order-select", "order-sign"])
+def test_fhir_xgeva_on_prolia_stop_is_the_full_chart_order_with_status_stopped(hook):
+    """FHIR: Prolia active in the chart, Xgeva drafted: the update is the Prolia MedicationRequest, stopped."""
+    on_prolia = fhir_medication_request(
+        "prolia1", "993449", "Prolia 60 mg", dose_mg=60, period=6, period_unit="mo", status="active"
+    )
+    chart = fhir_chart(fhir_condition("bm", "C79.51"), on_prolia)
+    draft = fhir_medication_request(
+        "xgeva1", "993449", "Xgeva 120 mg", dose_mg=120, period=4, period_unit="wk"
+    )
+    card = card_for(order_hook_cards(hook, chart, [draft]), RULE)
+    assert card is not None and card["indicator"] == "warning"
+    (action,) = validate_action_resources(card)
+    assert action["type"] == "update"
+    resource = action["resource"]
+    assert resource["id"] == "prolia1" and resource["status"] == "stopped"
+    assert resource["dosageInstruction"] == on_prolia["dosageInstruction"]
+    assert resource["statusReason"]["text"]
+    assert all(a.get("resourceId") != "MedicationRequest/xgeva1" for a in card["suggestions"][0]["actions"])
+
+
 def test_template_fits_every_variant():
-    """Both variants fill within 140 characters."""
+    """Every variant fills within 140 characters."""
     findings = [
         bma_duplication(patient(medications=[zoledronic_acid()], drafts=[denosumab(draft=True)]), THRESHOLDS),
         bma_duplication(patient(drafts=[denosumab(draft=True), zoledronic_acid(draft=True)]), THRESHOLDS),
+        bma_duplication(patient(medications=[prolia()], drafts=[denosumab(draft=True)]), THRESHOLDS),
     ]
     assert_template_fits(RULE, findings)

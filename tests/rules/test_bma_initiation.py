@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from hooks.orders import STOP_ORDER
 from hooks.rules.bma_initiation import bma_initiation
 from tests.rules.bma_card_checks import assert_template_fits, evidence_refs, order_keys
 from tests.rules.factories import (
@@ -14,6 +15,11 @@ from tests.rules.factories import (
     denosumab,
     event,
     facts,
+    fhir_chart,
+    fhir_condition,
+    fhir_medication_request,
+    patient_view_card,
+    validate_action_resources,
     zoledronic_acid,
 )
 
@@ -120,6 +126,59 @@ def test_order_hooks_never_fire():
     assert bma_initiation(untreated(hook="order-sign", drafts=[denosumab(draft=True)]), THRESHOLDS) is None
 
 
+def on_prolia():
+    return denosumab(dose_mg=60, interval_days=183, product="prolia")
+
+
+def test_prolia_with_confirmed_metastasis_switches_to_the_oncology_regimen():
+    """7.1.5 / 7.2.10: on Prolia with confirmed bone metastasis: start 120 mg and stop Prolia, together."""
+    prolia = on_prolia()
+    finding = bma_initiation(untreated(medications=[prolia]), THRESHOLDS)
+    assert finding is not None and finding.variant == "switch"
+    assert [[(a.type, a.order_key, a.target) for a in s.actions] for s in finding.suggestions] == [
+        [("create", "denosumab_120mg_q4w", None), ("update", STOP_ORDER, prolia.reference)],
+        [("create", "zoledronic_acid_4mg", None), ("update", STOP_ORDER, prolia.reference)],
+    ]
+    assert prolia.reference in evidence_refs(finding)
+    assert any("Xgeva label" in s for s in finding.outside_sources)
+
+
+def test_active_oncology_denosumab_still_means_no_initiation():
+    """Xgeva active: not indicated (the switch is only for an osteoporosis regimen)."""
+    assert bma_initiation(untreated(medications=[denosumab()]), THRESHOLDS) is None
+
+
+def test_unreadable_regimen_counts_as_an_active_bma():
+    """7.1.5: an active denosumab order with no product, dose or interval counts as oncology: no card."""
+    unread = denosumab(dose_mg=None, product=None, interval_days=None)
+    assert unread.regimen == "unknown"
+    assert bma_initiation(untreated(medications=[unread]), THRESHOLDS) is None
+
+
+def test_hypercalcemia_card_does_not_tell_to_take_calcium():
+    """7.2.10: calcium high: supplementation starts once calcium is normal."""
+    finding = bma_initiation(untreated(calcium_status=calcium(11.8, grade=2)), THRESHOLDS)
+    text = finding.values["before_first_dose"]
+    assert "once calcium is back to normal" in text and "no calcium supplement now" in text
+    normal = bma_initiation(untreated(), THRESHOLDS).values["before_first_dose"]
+    assert normal.startswith("Before the first dose: calcium and vitamin D")
+
+
+def test_switch_card_from_fhir_stops_the_chart_prolia_order():
+    """FHIR patient-view: Prolia 60 mg active, bone metastasis confirmed: the stop is a valid full order."""
+    prolia = fhir_medication_request(
+        "prolia1", "993449", "Prolia 60 mg", dose_mg=60, period=6, period_unit="mo", status="active"
+    )
+    card = patient_view_card(bma_initiation, fhir_chart(fhir_condition("bm", "C79.51"), prolia))
+    assert card is not None
+    actions = validate_action_resources(card)
+    stops = [a for a in actions if a["type"] == "update"]
+    assert stops and all(
+        a["resource"]["id"] == "prolia1" and a["resource"]["status"] == "stopped" for a in stops
+    )
+    assert "Switch from" in card["summary"]
+
+
 def test_template_fits_every_variant():
     """The BMA-INITIATION card template words every variant the rule returns within 140 characters."""
     missing = ("body weight within 90 days", "serum creatinine")
@@ -127,5 +186,8 @@ def test_template_fits_every_variant():
         bma_initiation(untreated(crcl(57.3)), THRESHOLDS),
         bma_initiation(untreated(crcl(24.6)), THRESHOLDS),
         bma_initiation(untreated(crcl(None, missing)), THRESHOLDS),
+        bma_initiation(untreated(crcl(57.3), medications=[on_prolia()]), THRESHOLDS),
+        bma_initiation(untreated(crcl(24.6), medications=[on_prolia()]), THRESHOLDS),
+        bma_initiation(untreated(crcl(None, missing), medications=[on_prolia()]), THRESHOLDS),
     ]
     assert_template_fits(RULE, findings)

@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from hooks.rules.bma_without_confirmed_metastasis import (
-    bma_without_confirmed_metastasis,
-    is_oncology_regimen,
-)
+from hooks.rules.bma_without_confirmed_metastasis import bma_without_confirmed_metastasis
 from tests.rules.bma_card_checks import assert_template_fits, evidence_refs
 from tests.rules.factories import (
     THRESHOLDS,
     bone_metastasis,
+    calcium,
     card_for,
     denosumab,
     facts,
@@ -83,14 +81,13 @@ def test_active_bma_without_draft_no_card():
 
 
 @pytest.mark.parametrize(
-    ("agent", "dose", "interval", "product", "expected"),
+    ("agent", "dose", "interval", "product", "fires"),
     [
         ("denosumab", 120, 28, "xgeva", True),
         ("denosumab", 60, 183, "prolia", False),
         ("denosumab", None, 28, None, True),
         ("denosumab", None, 183, None, False),
         ("denosumab", None, None, "xgeva", True),
-        ("denosumab", None, None, None, False),
         ("zoledronic_acid", 3.5, 28, None, True),
         ("zoledronic_acid", 5.0, 365, None, False),
         ("ibandronate", 6, 28, None, True),
@@ -98,12 +95,37 @@ def test_active_bma_without_draft_no_card():
         ("incadronate", 10, 28, None, True),
     ],
 )
-def test_oncology_regimen_is_read_from_dose_then_interval_then_product(
-    agent, dose, interval, product, expected
-):
-    """The stated dose decides (oral ibandronate 150 mg monthly is osteoporosis despite its interval)."""
+def test_fires_for_the_oncology_regimen_only(agent, dose, interval, product, fires):
+    """7.1.5's regimen decides (product, then dose, then interval): osteoporosis regimens pass."""
     order = medication(agent, dose_mg=dose, interval_days=interval, product=product, draft=True)
-    assert is_oncology_regimen(order, THRESHOLDS) is expected
+    assert (check(facts(hook="order-sign", drafts=[order])) is not None) is fires
+
+
+def test_unreadable_regimen_fires_and_says_so():
+    """7.1.5: denosumab with no product, dose or interval counts as oncology; the card says it was unread."""
+    order = medication("denosumab", dose_mg=None, interval_days=None, draft=True)
+    finding = check(facts(hook="order-sign", drafts=[order]))
+    assert finding is not None and "could not be read" in finding.values["regimen_note"]
+
+
+@pytest.mark.parametrize("agent", ["zoledronic_acid", "ibandronate", "pamidronate"])
+def test_hypercalcemia_grade_2_is_a_labelled_use_of_these_bisphosphonates(agent):
+    """7.3.23: corrected calcium CTCAE grade 2, no metastasis: treating hypercalcemia of malignancy, no card."""
+    dose = {"zoledronic_acid": 4.0, "ibandronate": 6, "pamidronate": 90}[agent]
+    order = medication(agent, dose_mg=dose, interval_days=28, draft=True)
+    assert check(facts(hook="order-sign", drafts=[order], calcium_status=calcium(11.9, grade=2))) is None
+
+
+def test_hypercalcemia_grade_1_still_fires():
+    """Grade 1 is not the labelled hypercalcemia of malignancy threshold: zoledronic acid still warns."""
+    grade1 = calcium(10.9, grade=1)
+    assert check(facts(hook="order-sign", drafts=[zoledronic_acid(draft=True)], calcium_status=grade1))
+
+
+def test_denosumab_with_hypercalcemia_still_fires():
+    """Denosumab is not in the catalog's labelled list: grade 3 calcium does not excuse it."""
+    grade3 = calcium(13.0, grade=3)
+    assert check(facts(hook="order-sign", drafts=[denosumab(draft=True)], calcium_status=grade3))
 
 
 @pytest.mark.parametrize("hook", ORDER_HOOKS)

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
+from hooks.orders import STOP_ORDER
+from hooks.rules.bma_duplication import bma_duplication
 from hooks.rules.denosumab_dose import denosumab_dose
 from tests.rules.bma_card_checks import assert_template_fits, evidence_refs
 from tests.rules.factories import (
@@ -49,7 +53,7 @@ def test_prolia_drafted_for_bone_metastasis_is_updated_to_120mg_q4w(hook):
     ]
     assert suggestion.is_recommended
     assert evidence_refs(finding) == {draft.reference, metastasis.reference}
-    assert finding.values["dose"] == "60" and finding.values["interval"] == "every 183 days"
+    assert finding.values["dose"] == "60 mg" and finding.values["interval"] == "every 183 days"
 
 
 def test_120mg_every_6_months_fires_on_the_interval():
@@ -63,7 +67,7 @@ def test_prolia_product_without_dose_or_interval_fires():
     """A draft coded as Prolia with no readable dose or interval is the 60 mg product."""
     draft = prolia(dose_mg=None, interval_days=None)
     finding = denosumab_dose(with_metastasis(drafts=[draft])[1], THRESHOLDS)
-    assert finding is not None and finding.values["dose"] == "not stated"
+    assert finding is not None and finding.values["dose"] == "dose not stated"
 
 
 def test_120mg_every_4_weeks_no_card():
@@ -132,3 +136,45 @@ def test_template_fits_every_variant():
     """The one variant fills within 140 characters."""
     finding = denosumab_dose(with_metastasis(drafts=[prolia()])[1], THRESHOLDS)
     assert_template_fits(RULE, [finding])
+
+
+def test_prolia_renewal_on_active_prolia_also_stops_the_active_prolia():
+    """7.1.5: bone metastasis on Prolia, Prolia re-ordered: change it to 120 mg and stop the active Prolia."""
+    draft = prolia()
+    active = denosumab(dose_mg=60, interval_days=183, product="prolia")
+    _, patient = with_metastasis(medications=[active], drafts=[draft])
+    finding = denosumab_dose(patient, THRESHOLDS)
+    (suggestion,) = finding.suggestions
+    assert [(a.type, a.order_key, a.target) for a in suggestion.actions] == [
+        ("update", "denosumab_120mg_q4w", draft.reference),
+        ("update", STOP_ORDER, active.reference),
+    ]
+    assert active.reference in evidence_refs(finding)
+    assert finding.values["stop_note"]
+
+
+def test_prolia_drafted_while_xgeva_active_is_left_to_duplication():
+    """Prolia drafted on Xgeva: BMA-DUPLICATION deletes it; no second card changing its dose."""
+    _, patient = with_metastasis(medications=[denosumab()], drafts=[prolia()])
+    assert denosumab_dose(patient, THRESHOLDS) is None
+    assert bma_duplication(patient, THRESHOLDS) is not None
+
+
+def test_prolia_drafted_with_xgeva_together_is_left_to_duplication():
+    """Prolia and Xgeva drafted together: BMA-DUPLICATION keeps one; DENOSUMAB-DOSE stays silent."""
+    _, patient = with_metastasis(drafts=[prolia(), denosumab(draft=True)])
+    assert denosumab_dose(patient, THRESHOLDS) is None
+    assert bma_duplication(patient, THRESHOLDS).variant == "drafted-together"
+
+
+def test_order_select_checks_only_the_selected_draft():
+    """7.3.20: a Prolia draft that is not among the selections is context, not checked."""
+    draft = prolia()
+    _, patient = with_metastasis(hook="order-select", drafts=[draft])
+    assert (
+        denosumab_dose(replace(patient, checked_drafts=frozenset({"MedicationRequest/other"})), THRESHOLDS)
+        is None
+    )
+    assert (
+        denosumab_dose(replace(patient, checked_drafts=frozenset({draft.reference})), THRESHOLDS) is not None
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -66,9 +67,57 @@ def test_bma_drafted_with_the_extraction_is_not_active():
     assert check(drafts=[denosumab(draft=True)], draft_events=[extraction()]) is None
 
 
-def test_stopped_bma_no_card():
-    """Zoledronic acid stopped: the catalog asks for an active BMA."""
-    assert check(medications=[zoledronic_acid(status="stopped")], draft_events=[extraction()]) is None
+def test_bisphosphonate_stopped_within_24_months_still_fires():
+    """7.2.19: zoledronic acid ended 12 months ago; the ONJ risk outlasts the order: `recent` warning."""
+    stopped = zoledronic_acid(status="stopped", days=700, end_days=365)
+    finding = check(medications=[stopped], draft_events=[extraction()])
+    assert (finding.indicator, finding.variant) == ("warning", "recent")
+    assert stopped.reference in evidence_refs(finding)
+    assert finding.values["bp_months"] == "24"
+
+
+def test_bisphosphonate_stopped_more_than_24_months_ago_no_card():
+    """Zoledronic acid ended 30 months ago: beyond the 24-month window."""
+    stopped = zoledronic_acid(status="completed", days=1200, end_days=913)
+    assert check(medications=[stopped], draft_events=[extraction()]) is None
+
+
+def test_denosumab_stopped_within_6_months_fires():
+    """Denosumab ended 4 months ago: within its 6-month window."""
+    stopped = denosumab(status="stopped", days=300, end_days=120)
+    assert check(medications=[stopped], draft_events=[extraction()]).variant == "recent"
+
+
+def test_denosumab_stopped_8_months_ago_no_card():
+    """Denosumab ended 8 months ago: its effect on bone turnover has worn off (6-month window)."""
+    stopped = denosumab(status="stopped", days=500, end_days=243)
+    assert check(medications=[stopped], draft_events=[extraction()]) is None
+
+
+def test_stopped_order_without_end_date_counts_from_its_start():
+    """No end date: the last day the chart proves is the start (18 months ago): within 24 months."""
+    stopped = zoledronic_acid(status="stopped", days=548)
+    assert check(medications=[stopped], draft_events=[extraction()]) is not None
+
+
+def test_osteoporosis_regimen_counts_for_the_jaw():
+    """Prolia (osteoporosis) active: the ONJ risk is the drug's, whatever the regimen."""
+    prolia = denosumab(dose_mg=60, interval_days=183, product="prolia")
+    assert check(medications=[prolia], draft_events=[extraction()]).variant == "default"
+
+
+def test_cancelled_order_never_given_does_not_count():
+    """A cancelled zoledronic acid order was never given: no card."""
+    assert check(medications=[zoledronic_acid(status="cancelled")], draft_events=[extraction()]) is None
+
+
+def test_order_select_ignores_an_unselected_extraction():
+    """7.3.20: the extraction is not among the selections: not checked."""
+    procedure = extraction()
+    patient = facts(hook="order-select", conditions=[bone_metastasis()], medications=[denosumab()])
+    patient = replace(patient, draft_events=(procedure,), checked_drafts=frozenset({"ServiceRequest/x"}))
+    assert invasive_dental_on_bma(patient, THRESHOLDS) is None
+    assert invasive_dental_on_bma(replace(patient, checked_drafts=None), THRESHOLDS) is not None
 
 
 def test_completed_extraction_in_the_chart_is_not_a_draft():
@@ -113,4 +162,6 @@ def test_card_from_fhir_for_an_extraction_request_on_denosumab(hook):
 
 def test_template_fits_every_variant():
     finding = check(medications=[denosumab(), zoledronic_acid()], draft_events=[extraction()])
-    assert_template_fits(RULE, [finding])
+    stopped = zoledronic_acid(status="stopped", days=700, end_days=365)
+    recent = check(medications=[stopped], draft_events=[extraction()])
+    assert_template_fits(RULE, [finding, recent])

@@ -105,11 +105,53 @@ def test_referral_drafted_with_the_first_dose_is_not_suggested_again():
     assert finding.indicator == "warning" and finding.suggestions == ()
 
 
+def test_hypercalcemia_first_dose_of_zoledronic_acid_is_info_and_not_to_delay():
+    """7.3.23: zoledronic acid drafted for grade-2 hypercalcemia, no exam: info, do not delay treatment."""
+    patient = facts(
+        hook="order-sign", drafts=[zoledronic_acid(draft=True)], calcium_status=calcium(12.0, grade=2)
+    )
+    finding = oral_exam(patient, THRESHOLDS)
+    assert (finding.indicator, finding.variant) == ("info", "hypercalcemia-first-dose")
+    assert order_keys(finding) == [["referral_stomatology"]]
+
+
+def test_denosumab_first_dose_with_hypercalcemia_stays_a_warning():
+    """Only the labelled bisphosphonates treat hypercalcemia here: a denosumab first dose is still a warning."""
+    patient = facts(hook="order-sign", drafts=[denosumab(draft=True)], calcium_status=calcium(12.0, grade=2))
+    assert oral_exam(patient, THRESHOLDS).variant == "first-dose"
+
+
+def test_switch_within_90_days_of_a_stop_is_not_a_first_dose():
+    """7.3.21: zoledronic acid stopped 30 days ago, denosumab drafted: the course goes on, no first-dose card."""
+    stopped = zoledronic_acid(status="stopped", days=60, end_days=30)
+    patient = facts(hook="order-sign", medications=[stopped], drafts=[denosumab(draft=True)])
+    assert oral_exam(patient, THRESHOLDS) is None
+
+
+def test_restart_after_a_long_gap_is_a_first_dose():
+    """7.3.21: zoledronic acid ended 200 days ago; denosumab drafted: a first dose of the new agent."""
+    stopped = zoledronic_acid(status="stopped", days=400, end_days=200)
+    patient = facts(hook="order-sign", medications=[stopped], drafts=[denosumab(draft=True)])
+    assert oral_exam(patient, THRESHOLDS).variant == "first-dose"
+
+
+def test_prolia_active_does_not_make_an_xgeva_draft_a_renewal():
+    """7.3.21: only an oncology regimen makes a course: Xgeva drafted on Prolia is a first dose."""
+    prolia = denosumab(dose_mg=60, interval_days=183, product="prolia")
+    patient = facts(hook="order-sign", medications=[prolia], drafts=[denosumab(draft=True)])
+    assert oral_exam(patient, THRESHOLDS).variant == "first-dose"
+
+
 def test_template_fits_every_variant():
     """The ORAL-EXAM template words every variant within 140 characters."""
     old = event("dental_exam", days=400)
+    high = calcium(12.0, grade=2)
     findings = [
         oral_exam(facts(medications=[denosumab()], events=[old]), THRESHOLDS),
         oral_exam(facts(conditions=[bone_metastasis()], events=[old]), THRESHOLDS),
+        oral_exam(
+            facts(hook="order-sign", drafts=[zoledronic_acid(draft=True)], calcium_status=high, events=[old]),
+            THRESHOLDS,
+        ),
     ]
     assert_template_fits(RULE, findings)
