@@ -34,6 +34,7 @@ SERVICE = register(
             "CALCIUM-VITAMIN-D",
             "ORAL-EXAM",
             "ZA-RENAL-DOSING",
+            "DENOSUMAB-RENAL-RISK",
             "BMA-SAFETY-MONITORING",
             "BMA-DURATION-REVIEW",
             "HYPERCALCEMIA",
