@@ -230,7 +230,7 @@ def test_order_select_does_not_judge_an_unselected_duplicate():
 
 @pytest.mark.parametrize("hook", ["order-select", "order-sign"])
 def test_fhir_xgeva_on_prolia_stop_is_the_full_chart_order_with_status_stopped(hook):
-    """FHIR: Prolia active in the chart, Xgeva drafted: the update is the Prolia MedicationRequest, stopped."""
+    """FHIR: Prolia active in the chart, Xgeva drafted: the update is the Prolia order, stopped."""
     on_prolia = fhir_medication_request(
         "prolia1", "993449", "Prolia 60 mg", dose_mg=60, period=6, period_unit="mo", status="active"
     )

@@ -110,7 +110,7 @@ def test_unreadable_regimen_fires_and_says_so():
 
 @pytest.mark.parametrize("agent", ["zoledronic_acid", "ibandronate", "pamidronate"])
 def test_hypercalcemia_grade_2_is_a_labelled_use_of_these_bisphosphonates(agent):
-    """7.3.23: corrected calcium CTCAE grade 2, no metastasis: treating hypercalcemia of malignancy, no card."""
+    """7.3.23: corrected calcium CTCAE grade 2, no metastasis: labelled use, no card."""
     dose = {"zoledronic_acid": 4.0, "ibandronate": 6, "pamidronate": 90}[agent]
     order = medication(agent, dose_mg=dose, interval_days=28, draft=True)
     assert check(facts(hook="order-sign", drafts=[order], calcium_status=calcium(11.9, grade=2))) is None

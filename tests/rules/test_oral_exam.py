@@ -116,13 +116,13 @@ def test_hypercalcemia_first_dose_of_zoledronic_acid_is_info_and_not_to_delay():
 
 
 def test_denosumab_first_dose_with_hypercalcemia_stays_a_warning():
-    """Only the labelled bisphosphonates treat hypercalcemia here: a denosumab first dose is still a warning."""
+    """A denosumab first dose with hypercalcemia stays a warning (not a labelled bisphosphonate)."""
     patient = facts(hook="order-sign", drafts=[denosumab(draft=True)], calcium_status=calcium(12.0, grade=2))
     assert oral_exam(patient, THRESHOLDS).variant == "first-dose"
 
 
 def test_switch_within_90_days_of_a_stop_is_not_a_first_dose():
-    """7.3.21: zoledronic acid stopped 30 days ago, denosumab drafted: the course goes on, no first-dose card."""
+    """7.3.21: zoledronic acid stopped 30 days ago, denosumab drafted: course goes on, not a first dose."""
     stopped = zoledronic_acid(status="stopped", days=60, end_days=30)
     patient = facts(hook="order-sign", medications=[stopped], drafts=[denosumab(draft=True)])
     assert oral_exam(patient, THRESHOLDS) is None
