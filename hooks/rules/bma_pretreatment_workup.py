@@ -9,6 +9,10 @@ Applies when a BMA is being started: BMA-INITIATION fires (patient-view) or a fi
 orders only for what is missing (calcium with albumin, so that it can be corrected), a whole-body bone
 scan when no bone imaging exists, and urine NTX when no NTX result is on file. NTX never triggers the card
 by itself (catalog section 6: NTX is exploratory).
+
+Indicator: info; **warning** (variant `no-calcium-first-dose`, RULES.md 7.3.26) when a first dose is drafted
+in an order hook and there is no calcium result within `lab_recency_days`: pre-existing hypocalcemia must
+be excluded and corrected before the first dose (Table 1 precautions), and a BMA can deepen it.
 """
 
 from __future__ import annotations
@@ -86,9 +90,11 @@ def bma_pretreatment_workup(facts: ClinicalFacts, t: Thresholds) -> Finding | No
     days = fmt_number(t["lab_recency_days"])
     items = [c.name for c in labs] + ([] if imaging else ["bone imaging"])
     missing = [f"{c.evidence_label} within {days} days" for c in labs] + ([] if imaging else [NO_IMAGING])
+    no_calcium = is_order_hook(facts) and any(c.name == "calcium" for c in labs)
     return Finding(
         rule_id=RULE_ID,
-        indicator="info",
+        indicator="warning" if no_calcium else "info",
+        variant="no-calcium-first-dose" if no_calcium else "default",
         values={"missing_items": ", ".join(items), "recency_days": days},
         evidence=(*_reason_evidence(facts), *_lab_evidence(facts, t), *_imaging_evidence(imaging)),
         missing=tuple(missing),

@@ -120,6 +120,35 @@ def test_repeat_dose_drafted_no_card():
     assert bma_pretreatment_workup(patient, THRESHOLDS) is None
 
 
+@pytest.mark.parametrize("hook", ["order-select", "order-sign"])
+def test_first_dose_drafted_without_calcium_is_a_warning(hook):
+    """Denosumab first dose drafted; newest calcium 45 days old: warning (exclude hypocalcemia first)."""
+    draft = denosumab(draft=True, days=0)
+    labs = complete_workup(calcium=lab("calcium_total", 9.3, days=45))
+    patient = facts(hook=hook, drafts=[draft], labs=labs, imaging_studies=[imaging("NM")])
+    finding = bma_pretreatment_workup(patient, THRESHOLDS)
+    assert (finding.indicator, finding.variant) == ("warning", "no-calcium-first-dose")
+    assert order_keys(finding) == [["lab_calcium", "lab_albumin"]]
+
+
+def test_first_dose_drafted_with_recent_calcium_stays_info():
+    """The same draft with calcium 10 days ago but no ALP: info, as before."""
+    draft = denosumab(draft=True, days=0)
+    patient = facts(
+        hook="order-sign", drafts=[draft], labs=complete_workup(alp=None), imaging_studies=[imaging("NM")]
+    )
+    assert bma_pretreatment_workup(patient, THRESHOLDS).indicator == "info"
+
+
+def test_patient_view_without_calcium_stays_info():
+    """Patient-view (BMA-INITIATION fires) with no calcium: info; the warning is for a drafted first dose."""
+    finding = bma_pretreatment_workup(starting(labs=complete_workup(calcium=None)), THRESHOLDS)
+    assert (finding.indicator, finding.variant) == ("info", "default")
+
+
 def test_template_fits_every_variant():
     """The BMA-PRETREATMENT-WORKUP template fits 140 characters with everything missing."""
-    assert_template_fits(RULE, [bma_pretreatment_workup(starting(), THRESHOLDS)])
+    drafted = facts(hook="order-sign", drafts=[denosumab(draft=True, days=0)])
+    assert_template_fits(
+        RULE, [bma_pretreatment_workup(starting(), THRESHOLDS), bma_pretreatment_workup(drafted, THRESHOLDS)]
+    )
