@@ -255,12 +255,61 @@ def lab_evidence(label: str, lab: LabResult) -> Evidence:
 
 
 def medication_evidence(med: MedicationFact) -> Evidence:
-    dose = f", {_fmt(med.dose_mg)} mg" if med.dose_mg is not None else ", dose not stated"
-    every = f" every {_fmt(med.interval_days)} days" if med.interval_days is not None else ""
+    """One order as a clinician reads it: "Prolia 60 mg, every 6 months, osteoporosis regimen (active)".
+
+    The drug is named by the chart's own wording (or the code set's drug name), never the internal agent
+    key; the regimen is shown for every bone-modifying agent because RULES.md 7.1.5 makes it decide cards.
+    """
+    parts = [med.display, _dose_text(med)]
+    every = interval_text(med.interval_days)
+    if every:
+        parts.append(every)
+    if med.regimen is not None:
+        parts.append(REGIMEN_WORDS.get(med.regimen, REGIMEN_WORDS["unknown"]))
     label = "Drafted order" if med.is_draft else "Medication order"
-    return Evidence(
-        label, f"{med.display}{dose}{every} ({med.status})", med.start or med.authored, med.reference
-    )
+    return Evidence(label, f"{', '.join(parts)} ({med.status})", med.start or med.authored, med.reference)
+
+
+REGIMEN_WORDS = {
+    "oncology": "oncology regimen",
+    "osteoporosis": "osteoporosis regimen",
+    "unknown": "regimen could not be read",
+}
+
+_DAYS_PER = (
+    ("year", 365.25, "yearly"),
+    ("month", 30.436875, "monthly"),
+    ("week", 7.0, "weekly"),
+    ("day", 1.0, "daily"),
+)
+"""UCUM lengths (a = 365.25 d, mo = a / 12), the ones `fhir_mappings.medications` converts periods with."""
+
+
+def _dose_text(med: MedicationFact) -> str:
+    if med.dose_mg is not None:
+        return f"{_fmt(med.dose_mg)} mg"
+    if med.dose_iu is not None:
+        return f"{_fmt(med.dose_iu)} IU"
+    return "dose not stated"
+
+
+def interval_text(days: float | None) -> str:
+    """An interval in days as written on an order: "daily", "every 4 weeks", "every 6 months", "yearly";
+    "" when none was stated. Several doses a day read as "3 times a day"."""
+    if days is None or days <= 0:
+        return ""
+    if days < 1:
+        per_day = 1 / days
+        return (
+            f"{round(per_day)} times a day"
+            if abs(per_day - round(per_day)) < 0.01
+            else f"every {_fmt(days * 24)} hours"
+        )
+    for unit, length, once in _DAYS_PER:
+        count = days / length
+        if count >= 1 and abs(count - round(count)) * length < 0.01:
+            return once if round(count) == 1 else f"every {round(count)} {unit}s"
+    return f"every {_fmt(days)} days"
 
 
 def _fmt(value: float | None) -> str:
