@@ -110,7 +110,7 @@ def oral_exam(facts: ClinicalFacts, t: Thresholds) -> Finding | None:
             "interval_months": fmt_number(round(t["dental_exam_interval_days"] / DAYS_PER_MONTH)),
             "last_exam": last.day.isoformat() if last and last.day else "none on record",
         },
-        evidence=_evidence(facts, last, pending),
+        evidence=(*_evidence(facts, last, pending), *_calcium_evidence(facts, variant)),
         suggestions=() if pending else (REFERRAL,),
         selection_behavior="any",
     )
@@ -131,3 +131,10 @@ def _evidence(
     )
     waiting = tuple(Evidence("Stomatology referral pending", e.status, e.day, e.reference) for e in pending)
     return bmas + exam + waiting
+
+
+def _calcium_evidence(facts: ClinicalFacts, variant: str) -> tuple[Evidence, ...]:
+    """The hypercalcemia that makes the exam wait (7.3.23) is shown with the card that says so."""
+    if variant != "hypercalcemia-first-dose" or facts.calcium is None:
+        return ()
+    return facts.calcium.evidence

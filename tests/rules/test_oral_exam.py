@@ -112,6 +112,7 @@ def test_hypercalcemia_first_dose_of_zoledronic_acid_is_info_and_not_to_delay():
     )
     finding = oral_exam(patient, THRESHOLDS)
     assert (finding.indicator, finding.variant) == ("info", "hypercalcemia-first-dose")
+    assert patient.calcium.evidence[0].reference in evidence_refs(finding)
     assert order_keys(finding) == [["referral_stomatology"]]
 
 
