@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from fhir_mappings.calcium import assess_calcium
-from fhir_mappings.care_events import build_care_events
+from fhir_mappings.care_events import CARE_EVENT_TYPES, build_care_events
 from fhir_mappings.codesets import Codesets
 from fhir_mappings.conditions import build_conditions
 from fhir_mappings.creatinine_clearance import creatinine_clearance
@@ -43,7 +43,7 @@ def build_facts(
         own.get("MedicationRequest", []), codesets, bundled_meds, thresholds=thresholds
     )
     events = build_care_events(
-        [*own.get("Procedure", []), *own.get("Encounter", []), *own.get("ServiceRequest", [])], codesets
+        [r for resource_type in CARE_EVENT_TYPES for r in own.get(resource_type, [])], codesets
     )
     draft_resources = _own_drafts(patient_id, draft_orders, issues)
     drafts, _ = build_medications(draft_resources, codesets, bundled_meds, drafts=True, thresholds=thresholds)

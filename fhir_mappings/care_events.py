@@ -31,6 +31,8 @@ DATE_KEYS = {
     "ServiceRequest": ("occurrenceDateTime", "occurrencePeriod", "authoredOn"),
     "EpisodeOfCare": ("period",),
 }
+CARE_EVENT_TYPES = tuple(DATE_KEYS)
+"""The resource types read as care events (the facts builder passes these; EpisodeOfCare for hospice)."""
 PERIOD_KEYS = {"Procedure": "performedPeriod", "Encounter": "period", "EpisodeOfCare": "period"}
 
 

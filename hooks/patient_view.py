@@ -14,6 +14,7 @@ STANDARD_PREFETCH_KEYS = (
     "procedures",
     "serviceRequests",
     "encounters",
+    "episodesOfCare",
 )
 
 SERVICE = register(

@@ -56,6 +56,7 @@ def patient_bundle_prefetch(*, with_lung_cancer: bool = True) -> dict[str, Any]:
         "procedures": empty,
         "serviceRequests": empty,
         "encounters": empty,
+        "episodesOfCare": empty,
     }
 
 

@@ -38,6 +38,7 @@ PREFETCH_KEY_BY_TYPE = {
     "Procedure": "procedures",
     "ServiceRequest": "serviceRequests",
     "Encounter": "encounters",
+    "EpisodeOfCare": "episodesOfCare",
 }
 RULE_SYSTEM = "https://bonemet-cds.org/fhir/CodeSystem/rule"
 _DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})(T.*)?$")
