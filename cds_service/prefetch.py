@@ -116,10 +116,12 @@ def error_outcome(resources: list[dict[str, Any]]) -> str | None:
     for resource in resources:
         if resource.get("resourceType") != "OperationOutcome":
             continue
-        for issue in resource.get("issue") if isinstance(resource.get("issue"), list) else []:
-            if isinstance(issue, dict) and issue.get("severity") in ("error", "fatal"):
-                code = issue.get("code") if isinstance(issue.get("code"), str) else "unknown"
-                return f"search returned an OperationOutcome ({issue['severity']}: {code[:40]})"
+        issues = resource.get("issue")
+        for issue in issues if isinstance(issues, list) else []:
+            severity = issue.get("severity") if isinstance(issue, dict) else None
+            if severity in ("error", "fatal"):
+                code = issue.get("code")
+                return f"search returned an OperationOutcome ({severity}: {str(code)[:40]})"
     return None
 
 

@@ -54,9 +54,10 @@ def each_order_once(findings: list[Finding]) -> list[Finding]:
             }
             if taken:
                 pointers += [OrderPointer(spec.label, rule_id) for rule_id in dict.fromkeys(taken.values())]
-                spec = _without(spec, set(taken))
-                if spec is None:
-                    continue
+                rest = _without(spec, set(taken))
+                if rest is not None:
+                    kept.append(rest)
+                continue
             kept.append(spec)
         for spec in kept:
             for key in _created(spec):

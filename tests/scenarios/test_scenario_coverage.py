@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from hooks.data_notices import DATA_CARD_IDS
 from hooks.service_registry import services
 from tests.scenarios.scenario_files import SERVICE_BY_HOOK, load_scenarios
 
@@ -51,7 +52,9 @@ def test_near_misses_are_not_expected_to_fire():
 
 
 def test_expectations_name_only_known_rules():
-    known = {rule_id for rule_id, _ in RULES}
+    """Catalog rules, and the data cards every service may add (DATA-UNAVAILABLE, DATA-QUALITY,
+    UNMAPPED-CODES: `hooks/data_notices.py`)."""
+    known = {rule_id for rule_id, _ in RULES} | set(DATA_CARD_IDS)
     assert {s.name: sorted(s.expected - known) for s in SCENARIOS if s.expected - known} == {}
 
 
