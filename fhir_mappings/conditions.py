@@ -23,6 +23,8 @@ SUSPECTED = frozenset({"provisional", "differential", "unconfirmed"})
 LUNG_CANCER = "lung_cancer"
 HISTORY = "lung_cancer_history"
 BONE_METASTASIS = "bone_metastasis"
+HISTORY_NOTE = " (past lung cancer: counts because a bone metastasis is active)"
+"""Shown wherever the Condition is evidence, so a card never presents a resolved cancer as active."""
 
 
 def build_conditions(
@@ -91,7 +93,7 @@ def _fact(
         recorded=parse_date(resource.get("recordedDate")),
         reference=reference_of(resource),
         code=code,
-        display=display(resource.get("code"), code),
+        display=display(resource.get("code"), code) + (HISTORY_NOTE if history else ""),
         regions=body_regions(resource.get("bodySite"), codesets),
         history=history,
     )
