@@ -536,3 +536,16 @@ def done_imaging(facts: ClinicalFacts) -> tuple[ImagingFact, ...]:
 def event_evidence(label: str, event: CareEvent) -> Evidence:
     shown = f"{event.resource_type} {event.status}" + (" (drafted now)" if event.is_draft else "")
     return Evidence(label, shown, event.day, event.reference)
+
+def pending_imaging(
+    facts: ClinicalFacts, kind: str, modalities: frozenset[str], region: str | None = None
+) -> tuple[Evidence, ...]:
+    """Imaging asked for and not yet done (7.1.6): an order of `kind` pending (chart or drafted now), or a
+    study of one of `modalities` (in `region` when given) only booked (`registered`)."""
+    orders = tuple(event_evidence("Already ordered", e) for e in pending_events(facts, kind))
+    booked = tuple(
+        imaging_evidence("Already booked", i)
+        for i in facts.imaging
+        if i.state == "pending" and i.modalities & modalities and (region is None or region in i.regions)
+    )
+    return orders + booked

@@ -13,17 +13,29 @@ Decision beyond the catalog:
 - An undated bone scan cannot be placed after the diagnosis and does not stop the card.
 - The card fires whether or not bone metastasis is confirmed: the baseline is also the comparison point
   for later scans (5.1.4 "dynamic comparison").
+- Only imaging done counts (RULES.md 7.1.6: an ImagingStudy `available`, or a bone-scan ServiceRequest
+  `completed` dated on or after the diagnosis); a bone scan or PET-CT already ordered (a pending
+  ServiceRequest, or drafted now) or booked (a study only `registered`) means the scan is on its way: no
+  card, since the card's one suggestion is that order.
 """
 
 from __future__ import annotations
 
 from datetime import date
 
-from fhir_mappings.facts import ClinicalFacts, Evidence
+from fhir_mappings.facts import CareEvent, ClinicalFacts, Evidence
 from fhir_mappings.thresholds import Thresholds
 from hooks.findings import ActionSpec, Finding, SuggestionSpec
 from hooks.rule_registry import rule
-from hooks.rules._shared import PATIENT_VIEW, condition_evidence, imaging_evidence, whole_body_bone_scans
+from hooks.rules._shared import (
+    PATIENT_VIEW,
+    WHOLE_BODY_BONE_MODALITIES,
+    condition_evidence,
+    done_events,
+    imaging_evidence,
+    pending_imaging,
+    whole_body_bone_scans,
+)
 
 RULE_ID = "BASELINE-BONE-SCAN"
 DIAGNOSIS_DATE_MISSING = "date the lung cancer was diagnosed or recorded (Condition onset or recordedDate)"
@@ -57,10 +69,24 @@ def baseline_scan(facts: ClinicalFacts) -> Evidence | None:
     return imaging_evidence("Bone scan since diagnosis", found) if found else None
 
 
+def scan_on_its_way(facts: ClinicalFacts) -> tuple[Evidence, ...]:
+    """A whole-body bone scan (or PET-CT) ordered and not yet done, or booked (7.1.6 pending)."""
+    return pending_imaging(facts, "bone_scan", WHOLE_BODY_BONE_MODALITIES)
+
+
+def completed_scan_orders(facts: ClinicalFacts, since: date | None) -> tuple[CareEvent, ...]:
+    """Bone-scan orders completed (7.1.6 done) on or after `since` (any dated one when it is None)."""
+    return tuple(
+        e for e in done_events(facts, "bone_scan") if e.day is not None and (since is None or e.day >= since)
+    )
+
+
 @rule(RULE_ID, consensus_section="5.1.4", needs=("ImagingStudy", "DiagnosticReport"))
 def baseline_bone_scan(facts: ClinicalFacts, t: Thresholds) -> Finding | None:
     """BASELINE-BONE-SCAN (consensus 5.1.4): a whole-body bone scan at the diagnosis of lung cancer."""
-    if not is_included(facts) or baseline_scan(facts) is not None:
+    if not is_included(facts) or baseline_scan(facts) is not None or scan_on_its_way(facts):
+        return None
+    if completed_scan_orders(facts, diagnosis_day(facts)):
         return None
     start = diagnosis_day(facts)
     older = next(iter(whole_body_bone_scans(facts)), None)

@@ -32,6 +32,8 @@ Decision beyond the catalog:
   a chest CT does not. Combined regions (chest-abdomen-pelvis) are not mapped, so such a CT does not close
   a hip-pain work-up: the bone scan the consensus names first is still asked for.
 - No ALP result is listed as missing data when the card fires; it never fires on a missing ALP alone.
+- An imaging order already pending (7.1.6: a ServiceRequest active, on-hold or draft, or drafted now) or a
+  study only booked is not suggested again; the card still fires until imaging is done, and shows it.
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ from hooks.rules._shared import (
     has_confirmed_bone_metastasis,
     imaging_evidence,
     lab_evidence,
+    pending_imaging,
 )
 
 RULE_ID = "BONE-IMAGING-WORKUP"
@@ -188,11 +191,19 @@ def is_included(facts: ClinicalFacts) -> bool:
     return facts.hook == PATIENT_VIEW and not has_confirmed_bone_metastasis(facts)
 
 
-def suggestions_for(names: set[str]) -> tuple[SuggestionSpec, ...]:
+def on_its_way(facts: ClinicalFacts) -> dict[str, tuple[Evidence, ...]]:
+    """Per suggestion, the orders pending or studies booked that already ask for it (7.1.6)."""
+    return {
+        BONE_SCAN.label: pending_imaging(facts, "bone_scan", WHOLE_BODY_BONE_MODALITIES),
+        SPINE_MRI.label: pending_imaging(facts, "spine_mri", frozenset({"MR"}), "spine"),
+        SITE_IMAGING.label: pending_imaging(facts, "site_imaging", frozenset()),
+    }
+
+
+def suggestions_for(names: set[str], pending: dict[str, tuple[Evidence, ...]]) -> tuple[SuggestionSpec, ...]:
     site = (SITE_IMAGING,) if names & set(SITE_FEATURES) else ()
-    if CORD in names:
-        return (SPINE_MRI, BONE_SCAN, *site)
-    return (BONE_SCAN, *site)
+    ordered = (SPINE_MRI, BONE_SCAN, *site) if CORD in names else (BONE_SCAN, *site)
+    return tuple(s for s in ordered if not pending.get(s.label))
 
 
 @rule(
@@ -209,7 +220,8 @@ def bone_imaging_workup(facts: ClinicalFacts, t: Thresholds) -> Finding | None:
         return None
     names = {f.name for f in features}
     last = newest_bone_imaging(facts)
-    evidence = tuple(f.evidence for f in features)
+    pending = on_its_way(facts)
+    evidence = tuple(f.evidence for f in features) + tuple(e for found in pending.values() for e in found)
     if last is not None:
         evidence += (imaging_evidence("Last bone imaging (does not answer the feature)", last),)
     return Finding(
@@ -223,7 +235,7 @@ def bone_imaging_workup(facts: ClinicalFacts, t: Thresholds) -> Finding | None:
         },
         evidence=evidence,
         missing=_missing(facts, features),
-        suggestions=suggestions_for(names),
+        suggestions=suggestions_for(names, pending),
         selection_behavior="any",
         outside_sources=_outside_sources(facts, t),
     )

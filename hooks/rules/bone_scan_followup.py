@@ -12,6 +12,8 @@ Decision beyond the catalog:
   BONE-IMAGING-WORKUP may ask for imaging now).
 - A scan exactly `bone_scan_followup_months` ago is due, not overdue: the card fires from the next day.
 - The interval is counted in calendar months, not in days, as a clinician books a yearly scan.
+- Only scans done count (RULES.md 7.1.6: a study `available`, or a bone-scan order `completed` within the
+  interval); a follow-up scan already ordered or booked stops the card.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from hooks.rules._shared import (
     imaging_evidence,
     whole_body_bone_scans,
 )
-from hooks.rules.baseline_bone_scan import baseline_scan
+from hooks.rules.baseline_bone_scan import baseline_scan, completed_scan_orders, scan_on_its_way
 
 RULE_ID = "BONE-SCAN-FOLLOWUP"
 BONE_SCAN = SuggestionSpec(
@@ -70,7 +72,12 @@ def bone_scan_followup(facts: ClinicalFacts, t: Thresholds) -> Finding | None:
     if not is_included(facts):
         return None
     last = whole_body_bone_scans(facts)[0]
-    if is_excluded(facts, last, t):
+    if is_excluded(facts, last, t) or scan_on_its_way(facts):
+        return None
+    months = int(t["bone_scan_followup_months"])
+    if any(
+        facts.today <= add_months(e.day or date.min, months) for e in completed_scan_orders(facts, last.day)
+    ):
         return None
     months = int(t["bone_scan_followup_months"])
     return Finding(
