@@ -537,6 +537,7 @@ def event_evidence(label: str, event: CareEvent) -> Evidence:
     shown = f"{event.resource_type} {event.status}" + (" (drafted now)" if event.is_draft else "")
     return Evidence(label, shown, event.day, event.reference)
 
+
 def pending_imaging(
     facts: ClinicalFacts, kind: str, modalities: frozenset[str], region: str | None = None
 ) -> tuple[Evidence, ...]:
