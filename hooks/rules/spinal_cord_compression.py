@@ -26,7 +26,8 @@ Decision beyond the catalog:
   unknown region does not, and one dated in the future or only `registered` (booked) is not a done MRI,
   but it is pending, so no second MRI is suggested.
 - A radiotherapy course under way (in-progress) after the evidence does not close the card (the catalog
-  says completed) but counts as the radiotherapy consult already done.
+  says completed) but counts as the radiotherapy consult already done; so does a radiotherapy
+  ServiceRequest (pending or completed): an order is not a record of the course given.
 - Grade 1c gets the same suggestions as a warning: the cord is abutted and the specialist decides.
 - Corticosteroids are named by default (the clinical call of this project): the consensus is silent on
   them, NICE NG234 recommends dexamethasone for people with neurological symptoms or signs of MSCC, and
