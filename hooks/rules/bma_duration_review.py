@@ -84,7 +84,7 @@ def bma_duration_review(facts: ClinicalFacts, t: Thresholds) -> Finding | None:
     course = course_under_treatment(facts, t)
     if course is None:
         return None
-    limits = life_expectancy_limitations(facts)
+    limits = life_expectancy_limitations(facts, t)
     start = course.first_dose
     months = months_between(start, facts.today) if start is not None else None
     variant = variant_for(months, bool(limits), has_extended_interval(course, t), t)

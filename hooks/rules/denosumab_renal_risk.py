@@ -56,11 +56,11 @@ def denosumab_orders(facts: ClinicalFacts) -> tuple:
     return tuple(m for m in active_or_drafted(facts, DENOSUMAB) if m.is_active)
 
 
-def is_included(facts: ClinicalFacts) -> bool:
+def is_included(facts: ClinicalFacts, t: Thresholds) -> bool:
     """Denosumab active or drafted, or (patient-view) a BMA being started (denosumab is recommended)."""
     if denosumab_orders(facts):
         return True
-    return not is_order_hook(facts) and bma_being_started(facts)
+    return not is_order_hook(facts) and bma_being_started(facts, t)
 
 
 def renal_reasons(facts: ClinicalFacts, t: Thresholds) -> tuple[str, tuple[Evidence, ...]] | None:
@@ -85,7 +85,7 @@ def renal_reasons(facts: ClinicalFacts, t: Thresholds) -> tuple[str, tuple[Evide
 @rule(RULE_ID, consensus_section="6.3.3, Table 1", needs=("Observation", "MedicationRequest"))
 def denosumab_renal_risk(facts: ClinicalFacts, t: Thresholds) -> Finding | None:
     """DENOSUMAB-RENAL-RISK (RULES.md 7.2.13): severe hypocalcemia risk on denosumab with failing kidneys."""
-    if not is_included(facts):
+    if not is_included(facts, t):
         return None
     found = renal_reasons(facts, t)
     if found is None:

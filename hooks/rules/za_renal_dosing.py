@@ -103,9 +103,9 @@ def assess_order(
         return _cannot_assess(facts, order, t)
     label = za_label_dose(band, t)
     if label is not None and order.dose_mg is not None and order.dose_mg > label[0] + t["dose_tolerance_mg"]:
-        return _dose_finding(facts, order, band, band_basis, label, "dose-above-label")
+        return _dose_finding(facts, order, base, (band, band_basis), label, "dose-above-label")
     if label is not None and order.dose_mg is None and label[0] < t["za_dose_crcl_above_60_mg"]:
-        return _dose_finding(facts, order, band, band_basis, label, "dose-not-stated")
+        return _dose_finding(facts, order, base, (band, band_basis), label, "dose-not-stated")
     if base.creatinine is None and not is_order_hook(facts):
         return _no_baseline(facts, order, base, t)
     return None
@@ -283,12 +283,13 @@ def _not_recent(facts: ClinicalFacts, order: MedicationFact, t: Thresholds) -> F
 def _dose_finding(
     facts: ClinicalFacts,
     order: MedicationFact,
-    crcl: float,
-    basis: str,
+    base: ZaBaseline,
+    band: tuple[float, str],
     label: tuple[float, str],
     variant: str,
 ) -> Finding:
-    dose, key = label
+    """The dose card shows the baseline clearance that set the band and today's as context."""
+    (crcl, basis), (dose, key) = band, label
     suggestions: tuple[SuggestionSpec, ...] = ()
     if order.is_draft:
         suggestions = (
@@ -309,7 +310,7 @@ def _dose_finding(
             "dose": fmt_number(order.dose_mg) if order.dose_mg is not None else "not stated",
             "current_crcl": _current_text(facts),
         },
-        evidence=_order_evidence(facts, order),
+        evidence=(*_order_evidence(facts, order), *_baseline_evidence(base)),
         suggestions=suggestions,
         selection_behavior="at-most-one",
         outside_sources=(LABEL_DOSE_SOURCE,),

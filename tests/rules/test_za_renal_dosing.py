@@ -447,3 +447,20 @@ def test_order_hook_below_30_deletes_the_draft_and_creates_valid_denosumab(hook)
     assert create["resource"]["medicationCodeableConcept"]["coding"][0]["code"] == "993449"
     assert create["resource"]["subject"] == {"reference": "Patient/p1"}
     assert create["resource"]["dosageInstruction"][0]["doseAndRate"][0]["doseQuantity"]["value"] == 120
+
+
+def test_dose_card_shows_the_baseline_clearance_that_set_the_band():
+    """Baseline creatinine 1.2 mg/dL with 66 kg (CrCl 55.8): 3.5 mg band although today's CrCl is 70."""
+    labs = [lab("creatinine", 1.2, days=205), lab("weight", 66, days=205), lab("creatinine", 1.1, days=3)]
+    za = zoledronic_acid(days=200)
+    patient = facts(conditions=[bone_metastasis()], medications=[za], labs=labs, clearance=crcl(70))
+    finding = za_renal_dosing(patient, THRESHOLDS)
+    assert (finding.variant, finding.values["label_dose"], finding.values["crcl"]) == (
+        "dose-above-label",
+        "3.5",
+        "55.8",
+    )
+    assert (
+        finding.values["crcl_basis"].startswith("baseline") and finding.values["current_crcl"] == "70 mL/min"
+    )
+    assert any(e.label == "Baseline creatinine clearance (Cockcroft-Gault)" for e in finding.evidence)
