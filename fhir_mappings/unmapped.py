@@ -10,6 +10,7 @@ typo or a negation ("no bone metastasis") into advice. The names are data
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from pathlib import Path
@@ -19,26 +20,40 @@ import yaml
 
 from fhir_mappings.codesets import Codesets
 from fhir_mappings.facts import UnmappedEntry
-from fhir_mappings.fhir_values import as_dict, as_list, codings, first_code, reference_of, status_of
+from fhir_mappings.fhir_values import as_dict, as_list, first_code, reference_of, status_of
 
 NAMES_PATH = Path(__file__).parent / "data" / "unmapped_names.yaml"
 SKIPPED_STATUSES = frozenset({"entered-in-error"})
 TEXT_LIMIT = 120
-NamePatterns = dict[str, dict[str, tuple[str, ...]]]
+NamePatterns = dict[str, re.Pattern[str]]
 
 
 @lru_cache(maxsize=4)
 def load_name_patterns(path: Path = NAMES_PATH) -> NamePatterns:
-    """{"conditions" | "medications": {concept: (lower-case terms...)}}; a malformed file fails loudly at
-    the first call (start-up builds facts for no chart, so tests catch it), never silently matches nothing."""
+    """{"conditions" | "medications": one compiled alternation of every term, a named group per concept};
+    a malformed file fails loudly at the first call, never silently matches nothing."""
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    patterns: NamePatterns = {}
-    for section in ("conditions", "medications"):
-        entries = raw[section]
-        patterns[section] = {
-            concept: tuple(str(term).casefold() for term in terms) for concept, terms in entries.items()
-        }
-    return patterns
+    return {section: _compile(raw[section]) for section in ("conditions", "medications")}
+
+
+def _compile(entries: dict[str, list[str]]) -> re.Pattern[str]:
+    groups = [
+        f"(?P<{concept}>{'|'.join(re.escape(str(term).casefold()) for term in terms)})"
+        for concept, terms in entries.items()
+    ]
+    return re.compile("|".join(groups))
+
+
+@lru_cache(maxsize=8192)
+def _concept_named(pattern: re.Pattern[str], text: str) -> tuple[str, str] | None:
+    """(concept, the line that named it) for newline-joined texts, or None. Cached: an EHR resends the same
+    chart on every call, and matching a heavy chart's texts was the costliest part of this check."""
+    match = pattern.search(text.casefold())
+    if match is None or match.lastgroup is None:
+        return None
+    line_start = text.rfind("\n", 0, match.start()) + 1
+    line_end = text.find("\n", match.start())
+    return match.lastgroup, text[line_start : line_end if line_end >= 0 else len(text)]
 
 
 def unmapped_entries(
@@ -56,7 +71,7 @@ def unmapped_entries(
 
 
 def _conditions(
-    resources: Iterable[dict[str, Any]], codesets: Codesets, names: dict[str, tuple[str, ...]]
+    resources: Iterable[dict[str, Any]], codesets: Codesets, names: re.Pattern[str]
 ) -> Iterator[UnmappedEntry]:
     for resource in resources:
         if resource.get("resourceType") != "Condition":
@@ -64,7 +79,7 @@ def _conditions(
         if first_code(resource.get("verificationStatus")) in SKIPPED_STATUSES:
             continue
         concept = resource.get("code")
-        if codesets.conditions.find(codings(concept)) is not None:
+        if codesets.conditions.find_concept(concept) is not None:
             continue
         entry = _named(resource, [concept], [], names)
         if entry is not None:
@@ -75,13 +90,13 @@ def _requests(
     resources: Iterable[dict[str, Any]],
     medications: dict[str, dict[str, Any]],
     codesets: Codesets,
-    names: dict[str, tuple[str, ...]],
+    names: re.Pattern[str],
 ) -> Iterator[UnmappedEntry]:
     for resource in resources:
         if resource.get("resourceType") != "MedicationRequest" or status_of(resource) in SKIPPED_STATUSES:
             continue
         concepts = _medication_concepts(resource, medications)
-        if any(codesets.medications.find(codings(c)) is not None for c in concepts):
+        if any(codesets.medications.find_concept(c) is not None for c in concepts):
             continue
         reference_display = as_dict(resource.get("medicationReference")).get("display")
         extra = [reference_display] if isinstance(reference_display, str) else []
@@ -110,26 +125,37 @@ def _medication_concepts(request: dict[str, Any], medications: dict[str, dict[st
 
 
 def _named(
-    resource: dict[str, Any], concepts: list[Any], extra: list[str], names: dict[str, tuple[str, ...]]
+    resource: dict[str, Any], concepts: list[Any], extra: list[str], names: re.Pattern[str]
 ) -> UnmappedEntry | None:
-    words = [*_words(concepts), *extra]
-    for text in words:
-        folded = text.casefold()
-        for concept, terms in names.items():
-            if any(term in folded for term in terms):
-                return UnmappedEntry(concept, reference_of(resource), _codes(concepts), text[:TEXT_LIMIT])
-    return None
+    words = _words(concepts) + extra
+    if not words:
+        return None
+    joined = "\n".join(words)
+    if joined.count("\n") != len(words) - 1:  # a text with its own line breaks: keep one line per text
+        joined = "\n".join(w.replace("\n", " ") for w in words)
+    found = _concept_named(names, joined)
+    if found is None:
+        return None
+    concept, text = found
+    return UnmappedEntry(concept, reference_of(resource), _codes(concepts), text[:TEXT_LIMIT])
 
 
-def _words(concepts: list[Any]) -> Iterator[str]:
+def _words(concepts: list[Any]) -> list[str]:
+    """Each concept's text, then its codings' displays (runs for every unrecognised order of a chart)."""
+    words: list[str] = []
     for concept in concepts:
-        concept = as_dict(concept)
-        if isinstance(concept.get("text"), str):
-            yield concept["text"]
-        for coding in as_list(concept.get("coding")):
-            shown = as_dict(coding).get("display")
-            if isinstance(shown, str):
-                yield shown
+        if type(concept) is not dict:
+            continue
+        text = concept.get("text")
+        if type(text) is str:
+            words.append(text)
+        coding_list = concept.get("coding")
+        if type(coding_list) is list:
+            for coding in coding_list:
+                shown = coding.get("display") if type(coding) is dict else None
+                if type(shown) is str:
+                    words.append(shown)
+    return words
 
 
 def _codes(concepts: list[Any]) -> str:
