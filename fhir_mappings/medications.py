@@ -79,14 +79,14 @@ def build_medications(
         found = _recognise(request, medications, codesets)
         if found is None:
             continue
-        agent, concept, pairs = found
+        agent, concept, pairs, named = found
         if not (drafts or _read_by_rules(request, agent, codesets)):
             continue
         reason = None if drafts else invalid_reason(request)
         if reason:
             issues.append(UnusableResult(agent, reason, reference_of(request), ""))
             continue
-        facts.append(_fact(request, agent, concept, pairs, codesets, t, drafts))
+        facts.append(_fact(request, agent, (concept, named), pairs, codesets, t, drafts))
     return facts, issues
 
 
@@ -111,12 +111,13 @@ def _read_by_rules(request: dict[str, Any], agent: str, codesets: Codesets) -> b
 def _fact(
     request: dict[str, Any],
     agent: str,
-    concept: Any,
+    concepts: tuple[Any, Any],
     pairs: list[tuple[str, str]],
     codesets: Codesets,
     t: Thresholds,
     draft: bool,
 ) -> MedicationFact:
+    """`concepts`: the concept that named the agent, and what the chart calls the drug (see _recognise)."""
     dosage = as_dict(next(iter(as_list(request.get("dosageInstruction"))), {}))
     dose = _dose_mg(dosage)
     interval = _interval_days(dosage)
@@ -134,7 +135,7 @@ def _fact(
         dose_mg=dose,
         interval_days=interval,
         reference=reference_of(request),
-        display=_display(request, concept, pairs, agent, codesets),
+        display=_display(request, concepts, pairs, agent, codesets),
         is_draft=draft,
         regimen=regimen,
         end=_end(request, dosage),
@@ -145,13 +146,15 @@ def _fact(
 
 def _recognise(
     request: dict[str, Any], medications: dict[str, dict[str, Any]], codesets: Codesets
-) -> tuple[str, Any, list[tuple[str, str]]] | None:
-    """(agent, the concept that named it, its codings), or None when no code names an agent we know."""
+) -> tuple[str, Any, list[tuple[str, str]], Any] | None:
+    """(agent, the concept that named it, its codings, what the chart calls the drug), or None when no code
+    names an agent we know. For a Medication recognised by an ingredient, the chart's name is still the
+    Medication's own code (its product name), not the ingredient's."""
     if "medicationCodeableConcept" in request:
         concept = request["medicationCodeableConcept"]
         pairs = codings(concept)
         agent = codesets.medications.find(pairs)
-        return (agent, concept, pairs) if agent is not None else None
+        return (agent, concept, pairs, concept) if agent is not None else None
     medication = _referenced_medication(request, medications)
     if medication is None:
         return None
@@ -159,7 +162,7 @@ def _recognise(
         pairs = codings(concept)
         agent = codesets.medications.find(pairs)
         if agent is not None:
-            return agent, concept, pairs
+            return agent, concept, pairs, medication.get("code")
     return None
 
 
@@ -190,16 +193,24 @@ def _referenced_medication(
 
 
 def _display(
-    request: dict[str, Any], concept: Any, pairs: list[tuple[str, str]], agent: str, codesets: Codesets
+    request: dict[str, Any],
+    concepts: tuple[Any, Any],
+    pairs: list[tuple[str, str]],
+    agent: str,
+    codesets: Codesets,
 ) -> str:
     """What the chart calls the drug; else the name our code sets give the matched code; else the agent's
     drug name. Never the code-set key ("ici", "zoledronic_acid")."""
+    matched, named = concepts
+    own = display(named, "") or display(matched, "")
+    if own:
+        return own
     fallback = next((codesets.code_names[p] for p in pairs if p in codesets.code_names), None)
-    if fallback is None:
-        fallback = text(as_dict(request.get("medicationReference")).get("display"), 120) or (
-            codesets.medication_names.get(agent) or agent.replace("_", " ")
-        )
-    return display(concept, fallback)
+    return (
+        fallback
+        or text(as_dict(request.get("medicationReference")).get("display"), 120)
+        or (codesets.medication_names.get(agent) or agent.replace("_", " "))
+    )
 
 
 def _regimen(

@@ -215,6 +215,16 @@ def test_a_contained_medication_with_a_local_code_is_read_through_its_ingredient
     assert (fact.agent, fact.regimen) == ("zoledronic_acid", "oncology")
 
 
+def test_a_medication_read_through_its_ingredient_keeps_the_charts_product_name():
+    resource = referencing("#m", dose=4)
+    local = medication("m", "YP0042", "urn:hospital:drug", ingredient=(ATC, "M05BA08"))
+    local["code"]["text"] = "唑来膦酸注射液 4mg/5ml"
+    resource["contained"] = [local]
+    assert one(resource).display == "唑来膦酸注射液 4mg/5ml"
+    del local["code"]["text"]
+    assert one(resource).display == "zoledronic acid"  # the code set's name of the ingredient code
+
+
 def test_a_bundled_medication_is_found_by_relative_absolute_and_versioned_reference():
     bundled = {"Medication/xg": medication("xg", "1046398")}
     for ref in (
