@@ -121,9 +121,11 @@ class MedicationFact:
     """A MedicationRequest for a drug the rules care about, active or drafted.
 
     `agent` is the code-set name (`denosumab`, `zoledronic_acid`, `ibandronate`, `incadronate`,
-    `calcium_supplement`, `vitamin_d`, `ici`); `agent_class` is `bma`, `supplement` or `ici`.
-    `product` distinguishes denosumab regimens: `xgeva` (120 mg oncology) or `prolia` (60 mg).
-    Dose and interval are None when the order does not state them in a unit we can read.
+    `pamidronate`, `alendronate`, `risedronate`, `calcium_supplement`, `vitamin_d`, `ici`); `agent_class` is
+    `bma`, `supplement` or `ici`. `product` is the product whose code the order carries (`xgeva`, `prolia`,
+    `zometa`, `reclast`, `boniva`; codesets.yaml `products`); a denosumab order without one is named `xgeva`
+    (120 mg) or `prolia` (60 mg) by its dose. Dose and interval are None when the order does not state them
+    in a unit we can read. `display` is the drug as the chart names it, never the code-set key.
     """
 
     agent: str
