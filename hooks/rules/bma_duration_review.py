@@ -38,6 +38,7 @@ from hooks.rules._shared import (
     life_expectancy_limitations,
     medication_evidence,
     months_between,
+    regimen_note,
 )
 
 RULE_ID = "BMA-DURATION-REVIEW"
@@ -101,6 +102,7 @@ def bma_duration_review(facts: ClinicalFacts, t: Thresholds) -> Finding | None:
             "warning_months": fmt_number(t["bma_duration_warning_months"]),
             "interval_weeks": fmt_number(t["bma_extended_interval_days"] / 7),
             "gap_days": fmt_number(t["bma_course_gap_days"]),
+            "regimen_note": regimen_note(course.orders),
         },
         evidence=(*(medication_evidence(m) for m in _by_start(course.orders)), *limits),
     )

@@ -34,12 +34,21 @@ repeat creatinine (withhold); patient-view cards suggest the repeat creatinine o
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from fhir_mappings.facts import ClinicalFacts, Evidence, LabResult, MedicationFact
 from fhir_mappings.thresholds import Thresholds
 from hooks.findings import INDICATOR_ORDER, ActionSpec, Finding, SuggestionSpec
 from hooks.rule_registry import rule
 from hooks.rules._renal import CreatinineRise, ZaBaseline, creatinine_rise, recent_creatinine, za_baseline
-from hooks.rules._shared import crcl_missing, fmt_number, is_order_hook, lab_evidence, medication_evidence
+from hooks.rules._shared import (
+    crcl_missing,
+    fmt_number,
+    is_order_hook,
+    lab_evidence,
+    medication_evidence,
+    regimen_note,
+)
 
 RULE_ID = "ZA-RENAL-DOSING"
 ZA = "zoledronic_acid"
@@ -120,7 +129,10 @@ def za_renal_dosing(facts: ClinicalFacts, t: Thresholds) -> Finding | None:
     base = za_baseline(facts, t)
     rise = creatinine_rise(facts, base, t)
     findings = [f for order in orders if (f := assess_order(facts, order, base, rise, t)) is not None]
-    return min(findings, key=lambda f: INDICATOR_ORDER[f.indicator], default=None)
+    chosen = min(findings, key=lambda f: INDICATOR_ORDER[f.indicator], default=None)
+    if chosen is None:
+        return None
+    return replace(chosen, values={**chosen.values, "regimen_note": regimen_note(orders)})
 
 
 def _crcl_text(crcl: float | None) -> str:

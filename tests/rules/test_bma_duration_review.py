@@ -139,3 +139,9 @@ def test_template_fits_every_variant():
         ),
     ]
     assert_template_fits(RULE, findings)
+
+
+def test_a_course_with_an_unread_regimen_says_so():
+    unknown = on_regimen(zoledronic_acid(days=20 * MONTH), "unknown")
+    finding = bma_duration_review(facts(medications=[unknown]), THRESHOLDS)
+    assert "could not be read" in finding.values["regimen_note"]

@@ -464,3 +464,13 @@ def test_dose_card_shows_the_baseline_clearance_that_set_the_band():
         finding.values["crcl_basis"].startswith("baseline") and finding.values["current_crcl"] == "70 mL/min"
     )
     assert any(e.label == "Baseline creatinine clearance (Cockcroft-Gault)" for e in finding.evidence)
+
+
+def test_a_card_relying_on_an_unread_regimen_says_so():
+    """Zoledronic acid with no readable regimen (7.1.5) is checked as oncology, and the card says why."""
+    unknown = on_regimen(zoledronic_acid(days=30), "unknown")
+    patient = facts(medications=[unknown], clearance=crcl(55), labs=[lab("creatinine", 1.0, days=35)])
+    assert "could not be read" in za_renal_dosing(patient, THRESHOLDS).values["regimen_note"]
+    oncology = on_regimen(zoledronic_acid(days=30), "oncology")
+    patient = facts(medications=[oncology], clearance=crcl(55), labs=[lab("creatinine", 1.0, days=35)])
+    assert za_renal_dosing(patient, THRESHOLDS).values["regimen_note"] == ""
