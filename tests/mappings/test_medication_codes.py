@@ -10,9 +10,12 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
+import pytest
+
 from cds_service.prefetch import resolve
 from fhir_mappings.build_facts import build_facts
 from fhir_mappings.codesets import load_codesets
+from fhir_mappings.errors import CodesetConfigError
 from fhir_mappings.medications import build_medications
 from fhir_mappings.prefetch_queries import prefetch_templates
 from fhir_mappings.thresholds import Thresholds
@@ -355,3 +358,32 @@ def test_build_facts_reads_medications_with_the_site_thresholds():
         thresholds=T,
     )
     assert [(m.agent, m.regimen) for m in facts.medications] == [("denosumab", "oncology")]
+
+
+def test_a_site_product_written_as_a_bare_code_list_recognises_the_agent_without_a_regimen(tmp_path):
+    """The earlier code-set shape (`products: {name: [codes]}`) still loads: the codes name the agent and the
+    product, and the regimen then comes from the dose."""
+    (tmp_path / "codesets.yaml").write_text(
+        "medications:\n"
+        "  denosumab:\n"
+        "    codes: []\n"
+        "    products:\n"
+        "      local_pack: [{system: 'urn:hospital:drug', code: 'DMB'}]\n",
+        encoding="utf-8",
+    )
+    site = load_codesets(tmp_path)
+    facts, _ = build_medications([order("DMB", "urn:hospital:drug", dose=60)], site, {}, thresholds=T)
+    assert [(f.agent, f.product, f.regimen) for f in facts] == [("denosumab", "local_pack", "osteoporosis")]
+
+
+def test_a_product_regimen_other_than_oncology_or_osteoporosis_stops_start_up(tmp_path):
+    (tmp_path / "codesets.yaml").write_text(
+        "medications:\n"
+        "  zoledronic_acid:\n"
+        "    codes: []\n"
+        "    products:\n"
+        "      zometa: {regimen: palliative, codes: []}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(CodesetConfigError, match="regimen must be one of"):
+        load_codesets(tmp_path)
