@@ -11,6 +11,7 @@ from functools import cache
 from typing import NamedTuple
 
 from fhir_mappings.facts import (
+    CalciumAssessment,
     CareEvent,
     ClinicalFacts,
     ConditionFact,
@@ -550,3 +551,24 @@ def pending_imaging(
         if i.state == "pending" and i.modalities & modalities and (region is None or region in i.regions)
     )
     return orders + booked
+
+
+# Calcium grade wording (R4; RULES.md 7 wording: an uncorrected total calcium is never labelled with a CTCAE
+# grade it was not graded by).
+
+
+def ctcae_hypercalcemia_grade(calcium: CalciumAssessment | None) -> int:
+    """The CTCAE v5 hypercalcemia grade of a corrected or ionized calcium; 0 for an uncorrected total
+    calcium (CTCAE grades corrected calcium) or when calcium is not high."""
+    if calcium is None or not calcium.ctcae_graded:
+        return 0
+    return calcium.hypercalcemia_grade
+
+
+def hypercalcemia_grade_label(calcium: CalciumAssessment) -> str:
+    """How a card names the grade: "CTCAE grade 3", or for an uncorrected total calcium "grade 3 range,
+    not corrected for albumin (grade not assigned)"."""
+    grade = max(calcium.hypercalcemia_grade, 1)
+    if calcium.ctcae_graded:
+        return f"CTCAE grade {grade}"
+    return f"grade {grade} range, not corrected for albumin (grade not assigned)"

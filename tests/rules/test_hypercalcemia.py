@@ -107,3 +107,17 @@ def test_corrected_calcium_keeps_its_ctcae_grade_in_the_summary():
     finding = hypercalcemia(high(12.0, 2), THRESHOLDS)
     summary = load_template(RULE)["variants"][finding.variant]["summary"].format_map(finding.values)
     assert finding.variant == "default" and "CTCAE grade 2" in summary
+
+
+def test_shared_grade_helpers_never_grade_uncorrected_calcium():
+    """For other cards (MDT-REFERRAL escalation, labelled hypercalcemia treatment): no CTCAE grade is
+    claimed for an uncorrected total calcium."""
+    from hooks.rules._shared import ctcae_hypercalcemia_grade, hypercalcemia_grade_label
+
+    corrected = calcium(13.0, grade=3)
+    uncorrected = calcium(13.0, grade=3, basis="total-uncorrected")
+    assert (ctcae_hypercalcemia_grade(corrected), ctcae_hypercalcemia_grade(uncorrected)) == (3, 0)
+    assert hypercalcemia_grade_label(corrected) == "CTCAE grade 3"
+    assert hypercalcemia_grade_label(uncorrected) == (
+        "grade 3 range, not corrected for albumin (grade not assigned)"
+    )
