@@ -14,7 +14,7 @@ while a rule walks back, is skipped and kept in `skipped`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, overload
 
@@ -84,3 +84,12 @@ def on_or_before(results: Sequence[LabResult], latest: datetime) -> Iterator[Lab
     if isinstance(results, LabSeries):
         return results.on_or_before(latest)
     return (result for result in results if result.effective <= latest)
+
+
+def issues_found_while_reading(labs: Mapping[str, Sequence[LabResult]]) -> tuple[UnusableResult, ...]:
+    """Older results a rule found unusable while walking back (a baseline creatinine whose unit contradicts
+    its code, RULES.md 7.1.8): call after the rules ran, so the DATA-QUALITY card names them too instead of
+    the rule silently using the next one."""
+    return tuple(
+        issue for series in labs.values() if isinstance(series, LabSeries) for issue in series.skipped
+    )

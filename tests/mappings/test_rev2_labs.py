@@ -146,3 +146,19 @@ def test_mixed_units_are_corrected_and_graded_in_mg_dl():
 def test_consistent_si_units_stay_in_mmol_per_litre():
     facts = facts_of(observation("2000-8", 2.0, "mmol/L"), observation("1751-7", 30, "g/L"))
     assert facts.calcium.unit == "mmol/L" and facts.calcium.value == pytest.approx(2.2)
+
+
+def test_an_older_result_refused_while_a_rule_walks_back_is_reported():
+    """Zoledronic acid baseline search: a creatinine 14682-9 sent in mg/dL before the first dose is refused
+    and listed by `issues_found_while_reading`, for the DATA-QUALITY card."""
+    from fhir_mappings.lab_series import issues_found_while_reading, on_or_before
+    from tests.mappings.test_units_and_calculators import NOW
+
+    facts = facts_of(
+        observation("2160-0", 1.0, "mg/dL", when="2026-11-20"),
+        observation("14682-9", 0.9, "mg/dL", when="2026-05-01"),
+    )
+    assert issues_found_while_reading(facts.labs) == ()
+    assert list(on_or_before(facts.labs["creatinine"], NOW.replace(month=6))) == []
+    [issue] = issues_found_while_reading(facts.labs)
+    assert "14682-9" in issue.reason and issue.reported == "0.9 mg/dL"
