@@ -9,6 +9,17 @@ them decides is `unknown`; rules count it as oncology for safety and say the reg
 
 The bands are threshold names (fhir_mappings/data/thresholds.yaml, each with its label source), so a
 site changes a number there and never here.
+
+Decisions beyond the catalog:
+- A dose that matches neither regimen (denosumab 90 mg, zoledronic acid 2 mg) decides nothing; the interval
+  then decides, and without one the regimen is unknown (counted as oncology by the rules, and said).
+- Zoledronic acid every 3 months with no dose stated (91 days) is past the catalog's "up to 12 weeks" and
+  reads as unknown, i.e. treated as oncology and flagged, rather than guessed as either regimen.
+- Ibandronate by interval alone: up to 28 days is the 3-4-weekly oncology schedule, 30 days or more is the
+  monthly tablet or 3-monthly injection (osteoporosis); 29 days decides nothing.
+- Pamidronate is an oncology regimen at 90 mg (Aredia, catalog); other doses fall to the interval.
+- A clinical-drug code of one strength is a product code here (zoledronic acid 4 mg/5 mL is the oncology
+  product, 5 mg/100 mL the osteoporosis one), because the strength is what tells the regimens apart.
 """
 
 from __future__ import annotations
