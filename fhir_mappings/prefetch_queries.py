@@ -27,5 +27,4 @@ def prefetch_templates(codesets: Codesets) -> dict[str, str]:
         "serviceRequests": f"ServiceRequest?patient={PATIENT}",
         "encounters": f"Encounter?patient={PATIENT}",
         "episodesOfCare": f"EpisodeOfCare?patient={PATIENT}",
-        "episodesOfCare": f"EpisodeOfCare?patient={PATIENT}",
     }
