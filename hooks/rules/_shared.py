@@ -369,6 +369,15 @@ def is_same_bma_regimen(first: MedicationFact, second: MedicationFact) -> bool:
     return not ({bma_regimen(first), bma_regimen(second)} >= {"oncology", "osteoporosis"})
 
 
+def renews_osteoporosis(facts: ClinicalFacts, draft: MedicationFact) -> bool:
+    """A draft whose regimen cannot be read, of the same agent as an active osteoporosis order (a denosumab
+    order without product, dose or interval while on Prolia): read as that order's renewal, not as the
+    start of the oncology regimen, so it never by itself makes a card stop the osteoporosis order."""
+    return bma_regimen(draft) == "unknown" and any(
+        a.agent == draft.agent for a in active_osteoporosis_bmas(facts)
+    )
+
+
 def drafts_duplicating_active(facts: ClinicalFacts) -> tuple[MedicationFact, ...]:
     """Drafted BMAs that add a second treatment to an active oncology (or unknown-regimen) BMA
     (BMA-DUPLICATION's `with-active` case, 7.3.22): an oncology draft of another agent, or any

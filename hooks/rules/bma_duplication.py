@@ -25,6 +25,9 @@ Decisions beyond the catalog:
 - Renewal: a draft of the same agent as the active order, and not the other regimen (Prolia vs Xgeva), is a
   renewal of that order, not a duplicate (EHRs re-order a 4-weekly drug this way). Two drafts of the same
   agent at once are a duplicate: both cannot be renewals.
+- A draft whose regimen cannot be read, of the same agent as an active osteoporosis order, is read as that
+  order's renewal (`_shared.renews_osteoporosis`): stopping Prolia because of an unreadable renewal would be
+  wrong. With confirmed bone metastasis, DENOSUMAB-DOSE changes such a denosumab renewal to 120 mg.
 - An osteoporosis-regimen draft while an oncology BMA is active is a duplicate whatever the agent (two
   antiresorptives at once add risk without a known benefit); between osteoporosis regimens alone (no
   oncology order involved) this rule stays silent: that is not the consensus's subject.
@@ -47,6 +50,7 @@ from hooks.rules._shared import (
     is_order_hook,
     medication_evidence,
     regimen_note,
+    renews_osteoporosis,
 )
 
 RULE_ID = "BMA-DUPLICATION"
@@ -73,7 +77,11 @@ def oncology_drafts_on_osteoporosis(facts: ClinicalFacts) -> tuple[MedicationFac
     """Checked oncology drafts while an osteoporosis regimen is active (7.3.22's warning case)."""
     if not active_osteoporosis_bmas(facts):
         return ()
-    return tuple(d for d in all_drafted_bmas(facts) if is_oncology_like(d) and is_checked(facts, d.reference))
+    return tuple(
+        d
+        for d in all_drafted_bmas(facts)
+        if is_oncology_like(d) and is_checked(facts, d.reference) and not renews_osteoporosis(facts, d)
+    )
 
 
 @rule(RULE_ID, consensus_section="6.3, Table 1", needs=("MedicationRequest",))

@@ -17,6 +17,8 @@ Decisions beyond the catalog:
 - A denosumab draft that BMA-DUPLICATION deletes (Prolia drafted while Xgeva or another oncology BMA is
   active, or drafted together with another BMA) gets no update here: changing its dose would not make it
   right, and two cards would disagree. A renewal of an active order is checked.
+- A denosumab draft whose regimen cannot be read, while Prolia is active, is read as the Prolia renewal
+  and changed to 120 mg (the card says the regimen could not be read).
 - Several such drafts get one card with one suggestion each (selection `any`; each changes its own draft).
 """
 
@@ -36,6 +38,8 @@ from hooks.rules._shared import (
     fmt_number,
     is_order_hook,
     medication_evidence,
+    regimen_note,
+    renews_osteoporosis,
 )
 from hooks.rules.bma_duplication import drafts_to_delete
 
@@ -53,9 +57,10 @@ def denosumab_drafts(facts: ClinicalFacts) -> tuple[MedicationFact, ...]:
     return tuple(m for m in drafted_bmas(facts) if m.agent == "denosumab" and m not in duplicates)
 
 
-def is_osteoporosis_regimen(order: MedicationFact, t: Thresholds) -> bool:
-    """Decision: the osteoporosis regimen (7.1.5), a dose below 120 mg, or a 6-monthly interval."""
-    if bma_regimen(order) == "osteoporosis":
+def is_osteoporosis_regimen(order: MedicationFact, t: Thresholds, facts: ClinicalFacts | None = None) -> bool:
+    """Decision: the osteoporosis regimen (7.1.5), a dose below 120 mg, a 6-monthly interval, or an
+    unreadable renewal of an active Prolia order."""
+    if bma_regimen(order) == "osteoporosis" or (facts is not None and renews_osteoporosis(facts, order)):
         return True
     low_dose = (
         order.dose_mg is not None and order.dose_mg < t["denosumab_oncology_dose_mg"] - t["dose_tolerance_mg"]
@@ -72,7 +77,7 @@ def denosumab_dose(facts: ClinicalFacts, t: Thresholds) -> Finding | None:
     metastases = confirmed_bone_metastases(facts)
     if not metastases:
         return None
-    wrong = tuple(m for m in denosumab_drafts(facts) if is_osteoporosis_regimen(m, t))
+    wrong = tuple(m for m in denosumab_drafts(facts) if is_osteoporosis_regimen(m, t, facts))
     if not wrong:
         return None
     first, stopping = wrong[0], active_osteoporosis_bmas(facts)
@@ -85,6 +90,7 @@ def denosumab_dose(facts: ClinicalFacts, t: Thresholds) -> Finding | None:
             "interval": _interval_text(first),
             "drafted": "; ".join(m.display for m in wrong),
             "stop_note": _stop_note(stopping),
+            "regimen_note": regimen_note(wrong),
         },
         evidence=(
             *(medication_evidence(m) for m in wrong),

@@ -257,3 +257,10 @@ def test_template_fits_every_variant():
         bma_duplication(patient(medications=[prolia()], drafts=[denosumab(draft=True)]), THRESHOLDS),
     ]
     assert_template_fits(RULE, findings)
+
+
+def test_unreadable_denosumab_draft_on_prolia_is_a_renewal_not_a_reason_to_stop_prolia():
+    """A denosumab draft with no product, dose or interval while on Prolia: read as the Prolia renewal."""
+    unread = denosumab(draft=True, dose_mg=None, product=None, interval_days=None)
+    assert unread.regimen == "unknown"
+    assert bma_duplication(patient(medications=[prolia()], drafts=[unread]), THRESHOLDS) is None

@@ -178,3 +178,21 @@ def test_order_select_checks_only_the_selected_draft():
     assert (
         denosumab_dose(replace(patient, checked_drafts=frozenset({draft.reference})), THRESHOLDS) is not None
     )
+
+
+def test_unreadable_denosumab_renewal_on_prolia_with_metastasis_is_moved_to_120mg():
+    """Bone metastasis, on Prolia, a denosumab draft with nothing readable: the Prolia renewal, changed to
+    120 mg with Prolia stopped; the card says the regimen could not be read."""
+    draft = denosumab(draft=True, dose_mg=None, product=None, interval_days=None)
+    active = denosumab(dose_mg=60, interval_days=183, product="prolia")
+    _, patient = with_metastasis(medications=[active], drafts=[draft])
+    finding = denosumab_dose(patient, THRESHOLDS)
+    assert [a.target for a in finding.suggestions[0].actions] == [draft.reference, active.reference]
+    assert "could not be read" in finding.values["regimen_note"]
+
+
+def test_unreadable_denosumab_draft_without_prolia_is_not_changed():
+    """Without an osteoporosis order to renew, an unreadable denosumab draft counts as oncology: no update."""
+    draft = denosumab(draft=True, dose_mg=None, product=None, interval_days=None)
+    _, patient = with_metastasis(drafts=[draft])
+    assert denosumab_dose(patient, THRESHOLDS) is None
