@@ -16,11 +16,12 @@ Nothing here asserts a latency or a duration: the speed under slow clients is me
 from __future__ import annotations
 
 import json
+import socket
 
 import pytest
 
 from bench.soak import ProductionServer
-from bench.trickle import NormalCalls, Tricklers, body_opening, header_opening
+from bench.trickle import HOOK_PATH, NormalCalls, Tricklers, body_opening, header_opening
 from tests.security.patient_data import identified_hook_request
 
 SLOW_CLIENTS = 200
@@ -91,3 +92,81 @@ def test_a_client_that_never_sends_a_byte_is_closed_without_an_answer(server: Pr
     finally:
         idle.stop()
     assert len(idle.cut_times()) == 5 and all(client.answer == b"" for client in idle.clients)
+
+
+def _exchange(server: ProductionServer, raw: bytes, wait_for: bytes = b"", then: bytes = b"") -> bytes:
+    """Send raw bytes, optionally wait until `wait_for` has come back and send `then`; read until closed."""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=15) as sock:
+        sock.sendall(raw)
+        received = b""
+        while wait_for and wait_for not in received:
+            chunk = sock.recv(65536)
+            assert chunk, f"closed before {wait_for!r}: {received[:200]!r}"
+            received += chunk
+        sock.sendall(then)
+        while chunk := sock.recv(65536):
+            received += chunk
+    return received
+
+
+def _post_head(server: ProductionServer, body: bytes, *extra: str) -> bytes:
+    url = server.base_url + HOOK_PATH
+    lines = [
+        f"POST {HOOK_PATH} HTTP/1.1",
+        f"Host: 127.0.0.1:{server.port}",
+        "Content-Type: application/json",
+        f"Authorization: {server.signer.authorization(url)}",
+        "Connection: close",
+        *extra,
+    ]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+def test_a_client_expecting_100_continue_gets_it_once_then_its_cards(server: ProductionServer) -> None:
+    body = json.dumps(identified_hook_request("patient-view")).encode()
+    head = _post_head(server, body, f"Content-Length: {len(body)}", "Expect: 100-continue")
+    answer = _exchange(server, head, wait_for=b"HTTP/1.1 100 Continue\r\n\r\n", then=body)
+    assert answer.count(b"100 Continue") == 1
+    final = answer.split(b"HTTP/1.1 100 Continue\r\n\r\n", 1)[1]
+    assert final.startswith(b"HTTP/1.1 200 ") and b'"cards"' in final
+
+
+def test_a_chunked_body_is_read_whole_and_answered(server: ProductionServer) -> None:
+    body = json.dumps(identified_hook_request("patient-view")).encode()
+    chunks = b"".join(
+        b"%x\r\n%s\r\n" % (len(body[i : i + 1000]), body[i : i + 1000]) for i in range(0, len(body), 1000)
+    )
+    answer = _exchange(server, _post_head(server, body, "Transfer-Encoding: chunked") + chunks + b"0\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 200 ") and b'"cards"' in answer
+
+
+def test_pipelined_requests_are_all_answered_in_order(server: ProductionServer) -> None:
+    one = f"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n\r\n".encode()
+    last = (
+        f"GET /cds-services HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\nConnection: close\r\n\r\n".encode()
+    )
+    answer = _exchange(server, one + one + last)
+    assert answer.count(b"HTTP/1.1 200 ") == 3
+    assert answer.rindex(b"bonemet-patient-view") > answer.rindex(b"HTTP/1.1 200 ")
+
+
+@pytest.mark.parametrize(
+    ("extra", "status"),
+    [
+        (("Content-Length: 99999999999",), b"413"),  # over BONEMET_MAX_BODY_BYTES: refused before any byte
+        (("Content-Length: 10", "Transfer-Encoding: chunked"), b"400"),  # ambiguous framing
+        (("Content-Length: 10", "Content-Length: 11"), b"400"),
+        (("X-Big: " + "a" * 70_000,), b"431"),
+    ],
+    ids=["too-large", "length-and-chunked", "two-lengths", "huge-headers"],
+)
+def test_requests_that_cannot_be_read_safely_are_refused_without_a_thread(
+    server: ProductionServer, extra: tuple[str, ...], status: bytes
+) -> None:
+    answer = _exchange(server, _post_head(server, b"", *extra))
+    assert answer.startswith(b"HTTP/1.1 " + status + b" "), answer[:100]
+
+
+def test_the_server_still_answers_after_the_refusals(server: ProductionServer) -> None:
+    calls = _normal(server).run(3, max_seconds=30)
+    assert [(c.status, c.cards > 0) for c in calls] == [(200, True)] * 3
