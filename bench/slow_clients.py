@@ -66,7 +66,7 @@ def run(args: argparse.Namespace, directory: Path) -> dict[str, Any]:
                 loaded["p95_ratio_to_unloaded"] = round(loaded["p95_ms"] / base["p95_ms"], 2)
             phases[f"unloaded_before_{name}"], phases[name] = base, loaded
     return {
-        "started_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+        "finished_utc": datetime.now(UTC).isoformat(timespec="seconds"),
         "load_average": list(os.getloadavg()),
         "server": f"bonemet-cds serve, {args.workers} workers x {args.threads} threads, JWT on, SQLite",
         "body_kib": round(len(body) / 1024, 1),
