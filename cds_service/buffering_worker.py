@@ -82,7 +82,9 @@ class BufferingThreadWorker(ThreadWorker):
             self._settle(conn, pending)
 
     def _on_readable(self, conn: Any, _fileobj: Any) -> None:
-        pending = self._reading[conn]
+        pending = self._reading.get(conn)
+        if pending is None:  # settled earlier in the same batch of events
+            return
         try:
             chunk = conn.sock.recv(RECV_BYTES)
         except BlockingIOError:
@@ -108,14 +110,17 @@ class BufferingThreadWorker(ThreadWorker):
 
     def murder_pending(self) -> None:
         """Called by gthread's loop about once a second and after every batch of events: also cut off
-        the clients whose deadline has passed."""
+        the clients whose deadline has passed. A stopping worker closes at once the connections that have
+        not sent a byte; requests already arriving keep their deadline (within the graceful timeout)."""
         super().murder_pending()
         now = time.monotonic()
-        if now < self._next_sweep:
+        if now < self._next_sweep and self.alive:
             return
         self._next_sweep = now + SWEEP_SECONDS
         for conn, pending in list(self._reading.items()):
             verdict = pending.verdict(now)
+            if verdict == WAIT and not self.alive and not pending.data:
+                verdict = CLOSE_IDLE
             if verdict != WAIT:
                 self._forget(conn)
                 self._settle(conn, pending, verdict)
