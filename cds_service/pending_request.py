@@ -27,12 +27,10 @@ class ReadLimits:
     body_seconds: float = 30.0
     max_header_bytes: int = 64 * 1024
     max_body_bytes: int = 5 * 1024 * 1024
-
-    @property
-    def max_buffered_bytes(self) -> int:
-        """Bytes one worker holds for requests still arriving; past it, the newest reader is refused
-        (503), so many large slow bodies cannot exhaust memory."""
-        return max(64 * 1024 * 1024, 8 * self.max_body_bytes)
+    # Bytes one worker holds for requests still arriving; past it, the reader whose bytes crossed it is
+    # refused (503), so many large slow bodies cannot exhaust memory. `server.read_limits` raises it to
+    # eight bodies at the limit when BONEMET_MAX_BODY_BYTES is large.
+    max_buffered_bytes: int = 64 * 1024 * 1024
 
 
 class _Refused(Exception):

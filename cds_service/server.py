@@ -95,4 +95,5 @@ def read_limits(settings: Settings) -> ReadLimits:
         header_seconds=settings.header_timeout_seconds,
         body_seconds=settings.body_timeout_seconds,
         max_body_bytes=settings.max_body_bytes,
+        max_buffered_bytes=max(ReadLimits.max_buffered_bytes, 8 * settings.max_body_bytes),
     )
