@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cds_service.request_framing import Framing, FramingError, chunked_end, framing, header_end
+from cds_service.request_framing import Framing, FramingError, chunked_progress, framing, header_end
 
 WAIT = 0
 READY = 1
@@ -50,6 +50,7 @@ class PendingRequest:
         self.body_start: int | None = None
         self.framing: Framing | None = None
         self.continue_sent = False
+        self._chunks_walked = 0  # offset of the first chunk not yet walked (chunked bodies)
 
     def add(self, chunk: bytes) -> None:
         self.data += chunk
@@ -86,7 +87,7 @@ class PendingRequest:
         self.framing = framing(bytes(self.data[:end]))
         if self.framing.length > self.limits.max_body_bytes:
             raise _Refused(413)
-        self.body_start = end
+        self.body_start = self._chunks_walked = end
         self.deadline = now + self.limits.body_seconds
         return True
 
@@ -96,5 +97,6 @@ class PendingRequest:
         if self.framing.chunked:
             if received > self.limits.max_body_bytes + CHUNK_OVERHEAD_BYTES:
                 raise _Refused(413)
-            return chunked_end(self.data, self.body_start) is not None
+            self._chunks_walked, ended = chunked_progress(self.data, self._chunks_walked)
+            return ended
         return received >= self.framing.length

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 _CHUNK_SIZE = re.compile(rb"[0-9A-Fa-f]{1,16}")
 _MAX_CHUNK_LINE = 4096
+_MAX_TRAILERS = 16 * 1024
 
 
 class FramingError(ValueError):
@@ -73,32 +74,38 @@ def framing(head: bytes) -> Framing:
     return Framing(length=int(lengths[0]), expect_continue=expect and http11)
 
 
-def chunked_end(buffer: bytes | bytearray, start: int) -> int | None:
-    """Offset just past the last chunk and trailers of a chunked body starting at `start`, or None while
-    they have not all arrived. Raises FramingError on a malformed chunk."""
+def chunked_progress(buffer: bytes | bytearray, position: int) -> tuple[int, bool]:
+    """Walk the complete chunks of a chunked body from `position` (the start of a chunk-size line).
+
+    Returns where the walk stopped and whether the body (last chunk and trailers) ended there. The caller
+    resumes from that offset when more bytes arrive, so a body of many tiny chunks is walked once, not
+    once per read. Raises FramingError on a malformed chunk or an overlong chunk line or trailer section.
+    """
+    while True:
+        line_end = _line_end(buffer, position)
+        if line_end is None:
+            return position, False
+        size_text = bytes(buffer[position:line_end]).split(b";", 1)[0].strip()
+        if not _CHUNK_SIZE.fullmatch(size_text):
+            raise FramingError("chunk size is not a hexadecimal number")
+        size, data_start = int(size_text, 16), line_end + 2
+        if size == 0:
+            end = _trailers_end(buffer, data_start)
+            return (end, True) if end is not None else (position, False)
+        if len(buffer) < data_start + size + 2:
+            return position, False
+        if buffer[data_start + size : data_start + size + 2] != b"\r\n":
+            raise FramingError("chunk data is not followed by CRLF")
+        position = data_start + size + 2
+
+
+def _trailers_end(buffer: bytes | bytearray, start: int) -> int | None:
     position = start
     while True:
         line_end = _line_end(buffer, position)
         if line_end is None:
-            return None
-        size_text = bytes(buffer[position:line_end]).split(b";", 1)[0].strip()
-        if not _CHUNK_SIZE.fullmatch(size_text):
-            raise FramingError("chunk size is not a hexadecimal number")
-        size = int(size_text, 16)
-        position = line_end + 2
-        if size == 0:
-            return _trailers_end(buffer, position)
-        if len(buffer) < position + size + 2:
-            return None
-        if buffer[position + size : position + size + 2] != b"\r\n":
-            raise FramingError("chunk data is not followed by CRLF")
-        position += size + 2
-
-
-def _trailers_end(buffer: bytes | bytearray, position: int) -> int | None:
-    while True:
-        line_end = _line_end(buffer, position)
-        if line_end is None:
+            if len(buffer) - start > _MAX_TRAILERS:
+                raise FramingError("trailer section too long")
             return None
         if line_end == position:
             return position + 2

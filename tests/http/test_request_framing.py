@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from cds_service.pending_request import CLOSE_IDLE, READY, WAIT, PendingRequest, ReadLimits
-from cds_service.request_framing import Framing, FramingError, chunked_end, framing, header_end
+from cds_service.request_framing import Framing, FramingError, chunked_progress, framing, header_end
 
 HEAD = b"POST /x HTTP/1.1\r\nHost: h\r\n"
 LIMITS = ReadLimits(header_seconds=10, body_seconds=30, max_header_bytes=1024, max_body_bytes=100)
@@ -53,15 +53,34 @@ def test_ambiguous_framing_is_refused(headers: bytes) -> None:
 
 def test_a_chunked_body_ends_after_its_last_chunk_and_trailers() -> None:
     body = b"5;ext=1\r\nhello\r\n0\r\nTrailer: x\r\n\r\nNEXT"
-    assert chunked_end(body, 0) == len(body) - 4
-    for cut in (3, 10, 17, len(body) - 6):
-        assert chunked_end(body[:cut], 0) is None
+    assert chunked_progress(body, 0) == (len(body) - 4, True)
+    assert chunked_progress(body[:3], 0) == (0, False)
+    assert chunked_progress(body[:17], 0) == (16, False)  # the first chunk is walked, not walked again
+    assert chunked_progress(body[: len(body) - 6], 16) == (16, False)  # trailers not complete yet
 
 
-@pytest.mark.parametrize("body", [b"0x5\r\nhello\r\n0\r\n\r\n", b"5\r\nhelloX\r\n0\r\n\r\n", b"z\r\n"])
+def test_a_body_of_many_tiny_chunks_is_walked_once() -> None:
+    chunks = b"1\r\na\r\n" * 20_000
+    position, ended = chunked_progress(chunks, 0)
+    assert (position, ended) == (len(chunks), False)
+    assert chunked_progress(chunks + b"0\r\n\r\n", position) == (len(chunks) + 5, True)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"0x5\r\nhello\r\n0\r\n\r\n", b"5\r\nhelloX\r\n0\r\n\r\n", b"z\r\n", b"0\r\n" + b"T: x\r\n" * 4000],
+    ids=["hex-prefix", "no-crlf-after-data", "not-hex", "endless-trailers"],
+)
 def test_a_malformed_chunk_is_refused(body: bytes) -> None:
     with pytest.raises(FramingError):
-        chunked_end(body, 0)
+        chunked_progress(body, 0)
+
+
+def test_a_chunked_request_is_ready_when_its_last_chunk_arrives() -> None:
+    pending = PendingRequest(LIMITS, now=0.0, data=HEAD + b"Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n")
+    assert pending.verdict(0.0) == WAIT
+    pending.add(b"0\r\n\r\n")
+    assert pending.verdict(0.0) == READY
 
 
 def test_headers_get_a_deadline_from_when_the_connection_was_taken_up() -> None:
