@@ -50,6 +50,7 @@ class PendingRequest:
         self.body_start: int | None = None
         self.framing: Framing | None = None
         self.continue_sent = False
+        self._headers_searched = 0  # the header block's end is not before this offset
         self._chunks_walked = 0  # offset of the first chunk not yet walked (chunked bodies)
 
     def add(self, chunk: bytes) -> None:
@@ -79,7 +80,8 @@ class PendingRequest:
         return self._body_complete()
 
     def _headers_complete(self, now: float) -> bool:
-        end = header_end(self.data)
+        end = header_end(self.data, self._headers_searched)
+        self._headers_searched = max(0, len(self.data) - 3)  # a blank line may straddle two reads
         if end is None or end > self.limits.max_header_bytes:
             if len(self.data) > self.limits.max_header_bytes:
                 raise _Refused(431)

@@ -38,12 +38,13 @@ class Framing:
         return self.chunked or self.length > 0
 
 
-def header_end(buffer: bytes | bytearray) -> int | None:
+def header_end(buffer: bytes | bytearray, start: int = 0) -> int | None:
     """Offset just past the blank line that ends the header block, or None while it has not arrived.
+    `start`: where to look from (bytes before it were searched already; pass the old length minus 3).
 
     A bare-LF blank line also ends it (gunicorn then refuses the request), so such a client is answered at
     once instead of waiting out the header deadline."""
-    found = [end + len(mark) for mark in (b"\r\n\r\n", b"\n\n") if (end := buffer.find(mark)) >= 0]
+    found = [end + len(mark) for mark in (b"\r\n\r\n", b"\n\n") if (end := buffer.find(mark, start)) >= 0]
     return min(found) if found else None
 
 

@@ -13,6 +13,15 @@ HEAD = b"POST /x HTTP/1.1\r\nHost: h\r\n"
 LIMITS = ReadLimits(header_seconds=10, body_seconds=30, max_header_bytes=1024, max_body_bytes=100)
 
 
+def test_a_blank_line_split_across_reads_still_ends_the_headers() -> None:
+    pending = PendingRequest(LIMITS, now=0.0, data=HEAD + b"X: y\r")
+    assert pending.verdict(0.0) == WAIT
+    pending.add(b"\n\r")
+    assert pending.verdict(0.0) == WAIT
+    pending.add(b"\n")
+    assert pending.verdict(0.0) == READY
+
+
 def test_the_header_block_ends_at_the_first_blank_line() -> None:
     assert header_end(HEAD) is None
     assert header_end(HEAD + b"\r\nbody") == len(HEAD) + 2
