@@ -1,10 +1,14 @@
 # bonemet-cds production image: slim Python, non-root, gunicorn, health check.
+# `bonemet-cds serve` reads each request whole before a worker thread gets it and cuts slow clients off
+# with 408 after the header and body deadlines below (docs/architecture.md, "Slow clients").
 FROM python:3.11-slim AS base
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
-    BONEMET_DATABASE_URL=sqlite:////data/bonemet-cds.sqlite3
+    BONEMET_DATABASE_URL=sqlite:////data/bonemet-cds.sqlite3 \
+    BONEMET_HEADER_TIMEOUT_SECONDS=10 \
+    BONEMET_BODY_TIMEOUT_SECONDS=30
 
 WORKDIR /app
 COPY pyproject.toml README.md ./

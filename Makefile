@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 NODE_STAMP := tests/fhir_server/node_modules/.installed
 
-.PHONY: run test install check lint typecheck test-only bench soak clean
+.PHONY: run test install check lint typecheck test-only bench soak slow-clients clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -47,6 +47,10 @@ bench: install
 ## soak: a 3-minute soak of the production server (add ARGS="--database-url postgresql+psycopg://...")
 soak: install
 	$(BIN)/python -m bench.soak $(ARGS)
+
+## slow-clients: normal calls while 200 slow clients trickle headers, then bodies (about a minute)
+slow-clients: install
+	$(BIN)/python -m bench.slow_clients $(ARGS)
 
 clean:
 	rm -rf $(VENV) tests/fhir_server/node_modules var

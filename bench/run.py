@@ -193,7 +193,7 @@ def _meta(plan: Plan, when: str) -> dict[str, Any]:
         "cpus": os.cpu_count(),
         "python": sys.version.split()[0],
         "platform": platform.platform(),
-        "server": "gunicorn via cds_service.server, 2 workers x 4 threads (gthread), preload, "
+        "server": "gunicorn via cds_service.server, 2 workers x 4 threads (buffering gthread), preload, "
         "auth off, SQLite",
     }
 

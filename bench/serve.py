@@ -3,8 +3,9 @@
     .venv/bin/python -m bench.serve --port 8765 --database-url sqlite:////tmp/x.sqlite3
 
 Same gunicorn configuration as `bonemet-cds serve` (`cds_service.server.serve`): preloaded app, 2 workers,
-gthread with 4 threads by default. Authentication is off: the benchmark measures the clinical path, and
-JWT verification (~0.05-0.6 ms a call, shared/LIBRARIES.md) is measured by the auth tests.
+4 threads each by default, the buffering gthread worker with its default read deadlines. Authentication
+is off: the benchmark measures the clinical path, and JWT verification (~0.05-0.6 ms a call,
+shared/LIBRARIES.md) is measured by the auth tests.
 """
 
 from __future__ import annotations

@@ -26,7 +26,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080)
     serve.add_argument("--workers", type=int, default=2)
-    serve.add_argument("--threads", type=int, default=4, help="threads per worker (1 = sync workers)")
+    serve.add_argument(
+        "--threads",
+        type=int,
+        default=4,
+        help="threads per worker (requests are read whole before a thread gets them)",
+    )
     serve.set_defaults(run=_serve)
     _add_extra_commands(commands)
     return parser
@@ -42,7 +47,7 @@ def _add_extra_commands(commands: argparse._SubParsersAction) -> None:
 
 def _serve(args: argparse.Namespace) -> int:
     from cds_service.app import create_app
-    from cds_service.server import serve
+    from cds_service.server import read_limits, serve
     from cds_service.settings import Settings
 
     settings = Settings.from_env()
@@ -50,7 +55,7 @@ def _serve(args: argparse.Namespace) -> int:
     def factory():
         return create_app(settings)
 
-    serve(args.host, args.port, args.workers, args.threads, factory)
+    serve(args.host, args.port, args.workers, args.threads, factory, read_limits(settings))
     return 0
 
 

@@ -1,6 +1,9 @@
 """`python -m cds_service.demo` (what `make run` starts): a local FHIR server with the demo patients and
 the service beside it, ready for the CDS Hooks sandbox.
 
+The service is the production server (`bonemet-cds serve`, `cds_service.demo_server`), with its read
+deadlines for slow clients, so testers try what a hospital runs.
+
 Everything stays on 127.0.0.1. Authentication is OFF (BONEMET_AUTH=off), so the sandbox can call without
 a JWT: this is for synthetic patients on a tester's machine only, and the service says so loudly at start.
 Ctrl-C or SIGTERM (docker stop, systemd, a terminal closing) stops the service and then the FHIR server.
@@ -16,11 +19,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from werkzeug.serving import make_server
-
-from cds_service.app import create_app
 from cds_service.cli_tools import CommandError, post_transaction
 from cds_service.demo_catalog import demo_bundles
+from cds_service.demo_server import DemoServerError, ServiceProcess
 from cds_service.errors import ConfigurationError
 from cds_service.local_fhir_server import LocalFhirServer, LocalFhirServerError
 from cds_service.settings import Settings
@@ -38,7 +39,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         # Ctrl-C reaches both processes; leaving the `with` block has stopped the FHIR server.
         print("\nstopped the service and the FHIR server", file=sys.stderr)
-    except (LocalFhirServerError, CommandError, ConfigurationError, OSError) as exc:
+    except (LocalFhirServerError, CommandError, ConfigurationError, DemoServerError, OSError) as exc:
         print(f"bonemet-cds demo: {exc}", file=sys.stderr)
         return 1
     return 0
@@ -51,16 +52,14 @@ def _stop_like_ctrl_c(signum: int, frame: object) -> None:
 
 
 def _serve(args: argparse.Namespace, fhir_url: str) -> None:
-    """Load the patients, build the app with the demo settings, print the banner, serve until Ctrl-C."""
+    """Load the patients, start the service with the demo settings, print the banner, wait for Ctrl-C."""
     loaded = _load_patients(fhir_url)
-    app = create_app(demo_settings(fhir_url))
-    server = make_server(args.host, args.port, app, threaded=True)
-    try:
-        print(banner(f"http://{args.host}:{server.server_port}", fhir_url, loaded), flush=True)
-        server.serve_forever()  # werkzeug returns from here on Ctrl-C
-        print("\nstopping the service and the FHIR server", file=sys.stderr)
-    finally:
-        server.server_close()
+    env = demo_environment(fhir_url)
+    Settings.from_env(env)  # a bad setting is reported here, before any server starts
+    with ServiceProcess(args.host, args.port, env) as service:
+        print(banner(service.url, fhir_url, loaded), flush=True)
+        status = service.wait()  # returns only if the service fails; Ctrl-C raises KeyboardInterrupt
+        raise DemoServerError(f"the service stopped with status {status}")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -84,6 +83,11 @@ def demo_settings(fhir_url: str, environ: dict[str, str] | None = None) -> Setti
 
     Variables the tester set explicitly win, except that the local FHIR server is always allowed.
     """
+    return Settings.from_env(demo_environment(fhir_url, environ))
+
+
+def demo_environment(fhir_url: str, environ: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment the demo's service runs with (`demo_settings` reads the same)."""
     env = dict(os.environ if environ is None else environ)
     VAR_DIR.mkdir(exist_ok=True)
     env.setdefault("BONEMET_AUTH", "off")
@@ -92,7 +96,7 @@ def demo_settings(fhir_url: str, environ: dict[str, str] | None = None) -> Setti
     origin = f"{parts.scheme}://{parts.netloc}"
     allowed = [h for h in env.get("BONEMET_FHIR_ALLOWED_HOSTS", "").split(",") if h.strip()]
     env["BONEMET_FHIR_ALLOWED_HOSTS"] = ",".join([*allowed, origin])
-    return Settings.from_env(env)
+    return env
 
 
 def banner(service_url: str, fhir_url: str, patient_ids: list[str]) -> str:

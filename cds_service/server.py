@@ -5,6 +5,10 @@ in the master and a bad setting stops start-up before any worker exists. The gar
 around the fork (`gc_policy`): a chart is tens of thousands of objects, and the defaults cost more than
 parsing it. Database connections are
 not shared across the fork: each worker disposes the inherited pool and opens its own.
+
+The worker class is always `BufferingThreadWorker` (gthread that reads each request whole before a
+thread gets it; `cds_service.buffering_worker`), also with one thread: gunicorn's sync worker would
+give one slow client the whole worker.
 """
 
 from __future__ import annotations
@@ -14,6 +18,9 @@ from typing import Any
 from gunicorn.app.base import BaseApplication
 
 from cds_service import gc_policy
+from cds_service.buffering_worker import BufferingThreadWorker
+from cds_service.pending_request import ReadLimits
+from cds_service.settings import Settings
 
 
 class GunicornServer(BaseApplication):
@@ -56,12 +63,14 @@ def _runtime(worker: Any) -> Any:
     return getattr(app, "extensions", {}).get("bonemet") if app is not None else None
 
 
-def serve(host: str, port: int, workers: int, threads: int, app_factory: Any) -> None:
+def serve(
+    host: str, port: int, workers: int, threads: int, app_factory: Any, limits: ReadLimits | None = None
+) -> None:
     options = {
         "bind": f"{host}:{port}",
         "workers": workers,
         "threads": threads,
-        "worker_class": "gthread" if threads > 1 else "sync",
+        "worker_class": worker_class(limits or ReadLimits()),
         "preload_app": True,
         "timeout": 30,
         "graceful_timeout": 20,
@@ -73,3 +82,18 @@ def serve(host: str, port: int, workers: int, threads: int, app_factory: Any) ->
         "worker_exit": worker_exit,
     }
     GunicornServer(app_factory, options).run()
+
+
+def worker_class(limits: ReadLimits) -> type[BufferingThreadWorker]:
+    """The worker with these read deadlines; a subclass, so the limits travel with it into the fork."""
+    return type("BufferingThreadWorker", (BufferingThreadWorker,), {"limits": limits})
+
+
+def read_limits(settings: Settings) -> ReadLimits:
+    """The deadlines and body limit of the service's settings (BONEMET_HEADER_TIMEOUT_SECONDS, ...)."""
+    return ReadLimits(
+        header_seconds=settings.header_timeout_seconds,
+        body_seconds=settings.body_timeout_seconds,
+        max_body_bytes=settings.max_body_bytes,
+        max_buffered_bytes=max(ReadLimits.max_buffered_bytes, 8 * settings.max_body_bytes),
+    )

@@ -26,6 +26,8 @@ class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     site_dir: Path | None = None
     max_body_bytes: int = 5 * 1024 * 1024
+    header_timeout_seconds: float = 10.0
+    body_timeout_seconds: float = 30.0
     fhir_deadline_seconds: float = 3.0
     fhir_max_pages: int = 5
     cors_origins: str = "*"
@@ -51,6 +53,8 @@ class Settings:
             database_url=env.get("BONEMET_DATABASE_URL") or DEFAULT_DATABASE_URL,
             site_dir=_directory(env, "BONEMET_SITE_DIR"),
             max_body_bytes=_number(env, "BONEMET_MAX_BODY_BYTES", 5 * 1024 * 1024, int, 1024),
+            header_timeout_seconds=_number(env, "BONEMET_HEADER_TIMEOUT_SECONDS", 10.0, float, 0.5),
+            body_timeout_seconds=_number(env, "BONEMET_BODY_TIMEOUT_SECONDS", 30.0, float, 0.5),
             fhir_deadline_seconds=_number(env, "BONEMET_FHIR_DEADLINE_SECONDS", 3.0, float, 0.1),
             fhir_max_pages=_number(env, "BONEMET_FHIR_MAX_PAGES", 5, int, 1),
             cors_origins=env.get("BONEMET_CORS_ORIGINS", "*").strip() or "*",

@@ -7,9 +7,11 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -41,10 +43,19 @@ def _read_banner(process: subprocess.Popen[str], deadline: float) -> str:
     raise AssertionError("the demo did not print its banner:\n" + "".join(lines))
 
 
+def _slow_client_answer(url: str) -> int:
+    """Start a request and never finish its headers; the status the service cuts it off with."""
+    parts = urllib.parse.urlsplit(url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=30) as sock:
+        sock.sendall(b"GET /cds-services HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+        return int(sock.recv(4096).split(b" ")[1])
+
+
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
 def test_demo_serves_the_patients_and_stops_both_servers(tmp_path, stop):
     env = {key: value for key, value in os.environ.items() if not key.startswith("BONEMET_")}
     env["BONEMET_DATABASE_URL"] = f"sqlite:///{tmp_path / 'd.sqlite3'}"
+    env["BONEMET_HEADER_TIMEOUT_SECONDS"] = "2"
     process = subprocess.Popen(  # noqa: S603 - our own module
         [sys.executable, "-m", "cds_service.demo", "--port", "0", "--fhir-port", "0"],
         cwd=ROOT,
@@ -61,6 +72,7 @@ def test_demo_serves_the_patients_and_stops_both_servers(tmp_path, stop):
         assert "authentication is OFF" in banner
         assert {s["id"] for s in _get(service)["services"]} >= {"bonemet-patient-view"}
         assert _get(fhir + "/Patient/demo-02-za-kidney")["id"] == "demo-02-za-kidney"
+        assert _slow_client_answer(service) == 408  # the production server, with its read deadlines
         process.send_signal(stop)
         assert process.wait(timeout=20) == 0
         with pytest.raises(OSError):
