@@ -1,4 +1,4 @@
-"""`bonemet-cds`: the command line of the service (serve, load-demo, evaluate)."""
+"""`bonemet-cds`: the command line of the service (serve, load-demo, evaluate, report)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from cds_service.errors import ConfigurationError
+from cds_service.report_command import add_report_command
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -29,6 +30,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--threads", type=int, default=4, help="threads per worker (1 = sync workers)")
     serve.set_defaults(run=_serve)
     _add_extra_commands(commands)
+    add_report_command(commands)
     return parser
 
 
