@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import argparse
+import atexit
+import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Sequence
+from pathlib import Path
 
 from cds_service.errors import ConfigurationError
-from cds_service.report_command import add_report_command
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["serve"]:
+        _prepare_metrics_directory()  # before anything imports prometheus_client (the parser does)
     parser = _parser()
     args = parser.parse_args(argv)
     try:
@@ -30,6 +37,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--threads", type=int, default=4, help="threads per worker (1 = sync workers)")
     serve.set_defaults(run=_serve)
     _add_extra_commands(commands)
+    from cds_service.report_command import add_report_command  # after main() chose the metrics store
+
     add_report_command(commands)
     return parser
 
@@ -54,6 +63,20 @@ def _serve(args: argparse.Namespace) -> int:
 
     serve(args.host, args.port, args.workers, args.threads, factory)
     return 0
+
+
+def _prepare_metrics_directory() -> None:
+    """Several gunicorn workers share their Prometheus values through files in PROMETHEUS_MULTIPROC_DIR
+    (`cds_service.metrics`). It must be set before prometheus_client is first imported (it picks its
+    value store then), and hold no file of an earlier run, whose counts would be added to this one's."""
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if not directory:
+        made = os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="bonemet-metrics-")
+        atexit.register(shutil.rmtree, made, ignore_errors=True)
+        return
+    Path(directory).mkdir(parents=True, exist_ok=True)
+    for stale in Path(directory).glob("*.db"):
+        stale.unlink()
 
 
 if __name__ == "__main__":

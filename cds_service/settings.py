@@ -34,6 +34,9 @@ class Settings:
     card_log_delay_ms: int = 50
     jwt_leeway_seconds: int = 60
     log_level: str = "INFO"
+    log_format: str = "json"
+    metrics_enabled: bool = True
+    admin_token: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -59,6 +62,9 @@ class Settings:
             card_log_delay_ms=_number(env, "BONEMET_CARD_LOG_DELAY_MS", 50, int, 0),
             jwt_leeway_seconds=_number(env, "BONEMET_JWT_LEEWAY_SECONDS", 60, int, 0),
             log_level=_choice(env, "BONEMET_LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")),
+            log_format=_choice(env, "BONEMET_LOG_FORMAT", "json", ("json", "text")),
+            metrics_enabled=_choice(env, "BONEMET_METRICS", "on", ("on", "off")) == "on",
+            admin_token=env.get("BONEMET_ADMIN_TOKEN") or None,
         )
         settings.check()
         return settings

@@ -9,6 +9,7 @@ command -v npm >/dev/null 2>&1 || need+=(npm)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v wrk >/dev/null 2>&1 || need+=(wrk)
+command -v prometheus >/dev/null 2>&1 || need+=(prometheus)  # scrapes the server in tests/operations
 # The image test (tests/container): daemonless build and run.
 for tool in buildah podman runc debootstrap; do
   command -v "$tool" >/dev/null 2>&1 || [ -x "/usr/sbin/$tool" ] || need+=("$tool")
