@@ -57,7 +57,8 @@ def test_every_locked_package_carries_a_hash_and_no_machine_specific_index(lock:
         if package is not None and "--hash=sha256:" in line:
             hashed[package] = True
     assert hashed and [name for name, has in hashed.items() if not has] == []
-    assert not [line for line in lines if line.startswith(("--index-url", "--extra-index-url", "--find-links"))]
+    machine_specific = ("--index-url", "--extra-index-url", "--find-links")
+    assert not [line for line in lines if line.startswith(machine_specific)]
 
 
 def test_the_test_lock_is_the_run_lock_plus_the_test_tools() -> None:
