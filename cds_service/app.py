@@ -9,6 +9,7 @@ from flask_cors import CORS
 from werkzeug.exceptions import HTTPException
 
 from cds_service import call_log
+from cds_service.analytics.views import analytics_bp
 from cds_service.errors import AuthError, ServiceError
 from cds_service.log_safety import configure_logging, frames_only
 from cds_service.routes import bp, json_response
@@ -25,6 +26,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["bonemet"] = build_runtime(settings)
     app.register_blueprint(bp)
     call_log.install(app)
+    app.register_blueprint(analytics_bp)
     _register_preview(app)
     CORS(
         app,

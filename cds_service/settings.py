@@ -75,6 +75,10 @@ class Settings:
                 "BONEMET_AUTH=jwt needs BONEMET_TRUSTED_ISSUERS (see README: JWT issuers); "
                 "set BONEMET_AUTH=off only for local testing"
             )
+        if self.admin_token is not None and len(self.admin_token) < 16:
+            raise ConfigurationError(
+                "BONEMET_ADMIN_TOKEN must be at least 16 characters (it opens analytics)"
+            )
         if self.public_url and not self.public_url.startswith(("http://", "https://")):
             raise ConfigurationError("BONEMET_PUBLIC_URL must start with http:// or https://")
         if not self.database_url.startswith(("sqlite:", "postgresql:", "postgresql+psycopg:")):
