@@ -2,16 +2,36 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+HASH := $(shell cat pyproject.toml requirements.lock requirements-test.lock | sha1sum | cut -c1-12)
+RUN_STAMP := $(VENV)/.installed-run-$(HASH)
+STAMP := $(VENV)/.installed-test-$(HASH)
 NODE_STAMP := tests/fhir_server/node_modules/.installed
+PORT ?= 8080
+FHIR_PORT ?= 8081
 
-.PHONY: run test install check lint typecheck test-only bench soak slow-clients clean
+.PHONY: run test install install-run lock check lint typecheck test-only bench soak slow-clients clean
 
-$(STAMP): pyproject.toml
+# Every package comes from the lock files, pinned with hashes (the image installs the same
+# requirements.lock); the project itself is installed on top without resolving anything again.
+# `make run` needs only what running needs; the test tools (playwright, schemathesis, mypy...) come with
+# `make test`. After changing dependencies in pyproject.toml: `make lock`.
+$(RUN_STAMP): pyproject.toml requirements.lock
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test]'
-	touch $(STAMP)
+	$(BIN)/pip install -q --require-hashes -r requirements.lock
+	$(BIN)/pip install -q --no-deps -e .
+	touch $(RUN_STAMP)
+
+$(STAMP): pyproject.toml requirements-test.lock
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --require-hashes -r requirements-test.lock
+	$(BIN)/pip install -q --no-deps -e .
+	touch $(STAMP) $(RUN_STAMP)
+
+## lock: re-pin the whole dependency tree with hashes after a change to pyproject.toml (needs pip-tools)
+LOCK_FLAGS := --quiet --generate-hashes --strip-extras --allow-unsafe --no-emit-index-url --no-emit-find-links
+lock:
+	pip-compile $(LOCK_FLAGS) -o requirements.lock pyproject.toml
+	pip-compile $(LOCK_FLAGS) --extra test -o requirements-test.lock pyproject.toml
 
 $(NODE_STAMP): tests/fhir_server/package.json tests/fhir_server/package-lock.json
 	cd tests/fhir_server && npm ci --no-audit --no-fund --loglevel=error
@@ -19,9 +39,12 @@ $(NODE_STAMP): tests/fhir_server/package.json tests/fhir_server/package-lock.jso
 
 install: $(STAMP) $(NODE_STAMP)
 
-## run: install, then start the service on http://127.0.0.1:8080 with a local FHIR server and demo patients
-run: install
-	$(BIN)/python -m cds_service.demo
+install-run: $(RUN_STAMP) $(NODE_STAMP)
+
+## run: install what running needs, then start the service on http://127.0.0.1:$(PORT) with a local FHIR
+## server (port $(FHIR_PORT)) and the demo patients; `make run PORT=8090 FHIR_PORT=8091` picks other ports
+run: install-run
+	$(BIN)/python -m cds_service.demo --port $(PORT) --fhir-port $(FHIR_PORT)
 
 ## test: install everything the tests need (Python, npm and Debian packages), lint, type-check, run all tests
 test:

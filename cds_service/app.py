@@ -8,7 +8,9 @@ from flask import Flask, Response
 from flask_cors import CORS
 from werkzeug.exceptions import HTTPException
 
-from cds_service.errors import ServiceError
+from cds_service import call_log
+from cds_service.analytics.views import analytics_bp
+from cds_service.errors import AuthError, ServiceError
 from cds_service.log_safety import configure_logging, frames_only
 from cds_service.routes import bp, json_response
 from cds_service.runtime import build_runtime
@@ -19,10 +21,12 @@ log = logging.getLogger(__name__)
 
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     app = Flask(__name__)
     app.extensions["bonemet"] = build_runtime(settings)
     app.register_blueprint(bp)
+    call_log.install(app)
+    app.register_blueprint(analytics_bp)
     _register_preview(app)
     CORS(
         app,
@@ -52,6 +56,8 @@ def _register_error_handlers(app: Flask) -> None:
             log.error("internal error: %s", frames_only(exc))
         else:
             log.info("refused %s: %s", exc.code, exc.message)
+        if isinstance(exc, AuthError):
+            call_log.note_refusal(exc)
         return json_response(exc.to_json(), exc.status)
 
     @app.errorhandler(HTTPException)

@@ -1,15 +1,23 @@
-"""`bonemet-cds`: the command line of the service (serve, load-demo, evaluate)."""
+"""`bonemet-cds`: the command line of the service (serve, load-demo, evaluate, report)."""
 
 from __future__ import annotations
 
 import argparse
+import atexit
+import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Sequence
+from pathlib import Path
 
 from cds_service.errors import ConfigurationError
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["serve"]:
+        _prepare_metrics_directory()  # before anything imports prometheus_client (the parser does)
     parser = _parser()
     args = parser.parse_args(argv)
     try:
@@ -34,6 +42,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.set_defaults(run=_serve)
     _add_extra_commands(commands)
+    from cds_service.report_command import add_report_command  # after main() chose the metrics store
+
+    add_report_command(commands)
     return parser
 
 
@@ -57,6 +68,20 @@ def _serve(args: argparse.Namespace) -> int:
 
     serve(args.host, args.port, args.workers, args.threads, factory, read_limits(settings))
     return 0
+
+
+def _prepare_metrics_directory() -> None:
+    """Several gunicorn workers share their Prometheus values through files in PROMETHEUS_MULTIPROC_DIR
+    (`cds_service.metrics`). It must be set before prometheus_client is first imported (it picks its
+    value store then), and hold no file of an earlier run, whose counts would be added to this one's."""
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if not directory:
+        made = os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="bonemet-metrics-")
+        atexit.register(shutil.rmtree, made, ignore_errors=True)
+        return
+    Path(directory).mkdir(parents=True, exist_ok=True)
+    for stale in Path(directory).glob("*.db"):
+        stale.unlink()
 
 
 if __name__ == "__main__":

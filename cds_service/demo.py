@@ -4,8 +4,9 @@ the service beside it, ready for the CDS Hooks sandbox.
 The service is the production server (`bonemet-cds serve`, `cds_service.demo_server`), with its read
 deadlines for slow clients, so testers try what a hospital runs.
 
-Everything stays on 127.0.0.1. Authentication is OFF (BONEMET_AUTH=off), so the sandbox can call without
-a JWT: this is for synthetic patients on a tester's machine only, and the service says so loudly at start.
+Everything stays on 127.0.0.1. Authentication is OFF unless the tester sets BONEMET_AUTH=jwt, so the
+sandbox can call without a JWT: this is for synthetic patients on a tester's machine only, and the banner
+says which it is.
 Ctrl-C or SIGTERM (docker stop, systemd, a terminal closing) stops the service and then the FHIR server.
 """
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -32,6 +34,12 @@ BANNER_RULE = "=" * 78
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    taken = taken_ports(
+        args.host, {"the service (PORT)": args.port, "the FHIR server (FHIR_PORT)": args.fhir_port}
+    )
+    if taken:
+        print(f"bonemet-cds demo: {taken}", file=sys.stderr)
+        return 1
     signal.signal(signal.SIGTERM, _stop_like_ctrl_c)
     try:
         with LocalFhirServer(port=args.fhir_port) as fhir_url:
@@ -45,6 +53,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
+def taken_ports(host: str, ports: dict[str, int]) -> str:
+    """Say which port is taken, and how to pick others, before Node prints a stack trace about it."""
+    busy = []
+    for role, port in ports.items():
+        if port == 0:
+            continue
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            try:
+                probe.bind((host, port))
+            except OSError:
+                busy.append(f"port {port} for {role} is taken")
+    if not busy:
+        return ""
+    return "; ".join(busy) + ". Choose free ports, e.g. `make run PORT=8090 FHIR_PORT=8091`."
+
+
 def _stop_like_ctrl_c(signum: int, frame: object) -> None:
     """SIGTERM would end the process at once and leave the Node FHIR server running; raised as Ctrl-C,
     it unwinds through the `with LocalFhirServer()` block, which stops the server."""
@@ -55,9 +79,9 @@ def _serve(args: argparse.Namespace, fhir_url: str) -> None:
     """Load the patients, start the service with the demo settings, print the banner, wait for Ctrl-C."""
     loaded = _load_patients(fhir_url)
     env = demo_environment(fhir_url)
-    Settings.from_env(env)  # a bad setting is reported here, before any server starts
+    settings = Settings.from_env(env)  # a bad setting is reported here, before any server starts
     with ServiceProcess(args.host, args.port, env) as service:
-        print(banner(service.url, fhir_url, loaded), flush=True)
+        print(banner(service.url, fhir_url, loaded, auth_on=settings.auth_enabled), flush=True)
         status = service.wait()  # returns only if the service fails; Ctrl-C raises KeyboardInterrupt
         raise DemoServerError(f"the service stopped with status {status}")
 
@@ -99,10 +123,17 @@ def demo_environment(fhir_url: str, environ: dict[str, str] | None = None) -> di
     return env
 
 
-def banner(service_url: str, fhir_url: str, patient_ids: list[str]) -> str:
+def banner(service_url: str, fhir_url: str, patient_ids: list[str], *, auth_on: bool) -> str:
+    """What to paste into the sandbox, and whether calls need a JWT: a wrong word here costs a tester an
+    hour of 401s (or, worse, a site believing its demo is protected)."""
+    auth = (
+        "authentication is ON: every hook call needs a JWT from a trusted issuer (BONEMET_TRUSTED_ISSUERS)"
+        if auth_on
+        else "authentication is OFF"
+    )
     lines = [
         BANNER_RULE,
-        "bonemet-cds demo is running (synthetic patients only; authentication is OFF)",
+        f"bonemet-cds demo is running (synthetic patients only; {auth})",
         "",
         f"  Preview page:        {service_url}/",
         f"  CDS discovery URL:   {service_url}/cds-services",

@@ -12,6 +12,8 @@ import logging
 import re
 import traceback
 
+from pythonjsonlogger.json import JsonFormatter
+
 _TOKEN_PATTERNS = (
     re.compile(r"(?i)bearer\s+(?!token\b)[A-Za-z0-9\-._~+/]+=*"),  # not the words "bearer token"
     re.compile(r"eyJ[A-Za-z0-9_\-]{5,}\.[A-Za-z0-9_\-]{5,}\.[A-Za-z0-9_\-]*"),
@@ -29,6 +31,11 @@ class RedactSecrets(logging.Filter):
         return True
 
 
+def looks_secret(text: str) -> bool:
+    """Whether a value a caller gave (a request id) has the shape of a token, and so must not be logged."""
+    return any(pattern.search(text) for pattern in _TOKEN_PATTERNS)
+
+
 def frames_only(exc: BaseException) -> str:
     """The traceback of `exc` as file:line in function, without the exception message."""
     frames = traceback.extract_tb(exc.__traceback__)
@@ -38,11 +45,23 @@ def frames_only(exc: BaseException) -> str:
     return f"{type(exc).__name__} at {where}"
 
 
-def configure_logging(level: str) -> None:
+def configure_logging(level: str, log_format: str = "json") -> None:
+    """One handler on the root logger, redacting. JSON (one object a line, with the call fields of
+    `cds_service.call_log` as keys) is what log pipelines parse; `text` is for a person at a terminal."""
     root = logging.getLogger()
-    if not any(isinstance(f, RedactSecrets) for h in root.handlers for f in h.filters):
+    handler = next((h for h in root.handlers if any(isinstance(f, RedactSecrets) for f in h.filters)), None)
+    if handler is None:
         handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         handler.addFilter(RedactSecrets())
         root.addHandler(handler)
+    handler.setFormatter(_formatter(log_format))
     root.setLevel(level)
+
+
+def _formatter(log_format: str) -> logging.Formatter:
+    if log_format == "text":
+        return logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return JsonFormatter(
+        "%(asctime)s %(levelname)s %(name)s %(message)s",
+        rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+    )

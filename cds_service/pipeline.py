@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from cds_service import metrics
 from cds_service.errors import PrefetchUnavailable
 from cds_service.prefetch import ResolvedResources, resolve
 from cds_service.runtime import Runtime
@@ -25,6 +26,7 @@ def evaluate_hook_call(
     runtime: Runtime, service: CdsServiceDefinition, body: dict[str, Any], *, now: datetime | None = None
 ) -> list[dict[str, Any]]:
     resolved = resolve(service.prefetch(runtime.prefetch_templates), body, runtime.fhir_client)
+    metrics.note_prefetch(resolved.fetched_keys, resolved.failed, isinstance(body.get("fhirServer"), str))
     _require_essentials(resolved)
     context = body["context"]
     draft_orders = context.get("draftOrders")

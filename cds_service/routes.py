@@ -7,8 +7,11 @@ from typing import Any
 
 import orjson
 from flask import Blueprint, Response, current_app, request
+from werkzeug.exceptions import NotFound
 
+from cds_service import metrics
 from cds_service.auth_check import authenticate
+from cds_service.call_log import note_cards
 from cds_service.errors import UnknownService
 from cds_service.pipeline import evaluate_hook_call
 from cds_service.request_body import read_json_object
@@ -44,6 +47,7 @@ def call_service(service_id: str) -> Response:
     validate_hook_request(body, service.hook)
     authenticate(rt, request)
     cards = evaluate_hook_call(rt, service, body)
+    note_cards(service.id, cards)
     _record(rt, service, body, cards)
     return json_response({"cards": cards})
 
@@ -57,6 +61,15 @@ def feedback(service_id: str) -> Response:
     authenticate(rt, request)
     recorded = rt.store.record_feedback(service.id, body["feedback"])
     return json_response({"recorded": recorded})
+
+
+@bp.get("/metrics")
+def prometheus_metrics() -> Response:
+    """Prometheus scrape (all workers together); off with BONEMET_METRICS=off. No patient data in it."""
+    if not runtime().settings.metrics_enabled:
+        raise NotFound()
+    body, content_type = metrics.exposition()
+    return Response(body, mimetype=None, content_type=content_type)
 
 
 @bp.get("/healthz")

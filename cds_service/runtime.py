@@ -20,7 +20,7 @@ from fhir_mappings.errors import SiteDataError
 from fhir_mappings.model_check import load_models
 from fhir_mappings.prefetch_queries import prefetch_templates
 from fhir_mappings.thresholds import Thresholds
-from hooks.cards import CardTemplate, load_card_templates
+from hooks.cards import CardTemplate, load_card_templates, override_reasons
 from hooks.orders import OrderCatalog, load_order_catalog
 from hooks.rule_registry import all_rules
 from hooks.service_registry import CdsServiceDefinition, services
@@ -55,6 +55,7 @@ def build_runtime(settings: Settings) -> Runtime:
         hash_key=settings.patient_hash_key,
         store_comments=settings.store_feedback_comments,
         card_log_delay_s=settings.card_log_delay_ms / 1000,
+        reason_displays={(r["system"], r["code"]): r["display"] for r in override_reasons()},
     )
     client = FhirClient(
         allowed_origins=parse_allowed_origins(settings.fhir_allowed_hosts),

@@ -36,6 +36,9 @@ class Settings:
     card_log_delay_ms: int = 50
     jwt_leeway_seconds: int = 60
     log_level: str = "INFO"
+    log_format: str = "json"
+    metrics_enabled: bool = True
+    admin_token: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -63,6 +66,9 @@ class Settings:
             card_log_delay_ms=_number(env, "BONEMET_CARD_LOG_DELAY_MS", 50, int, 0),
             jwt_leeway_seconds=_number(env, "BONEMET_JWT_LEEWAY_SECONDS", 60, int, 0),
             log_level=_choice(env, "BONEMET_LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")),
+            log_format=_choice(env, "BONEMET_LOG_FORMAT", "json", ("json", "text")),
+            metrics_enabled=_choice(env, "BONEMET_METRICS", "on", ("on", "off")) == "on",
+            admin_token=env.get("BONEMET_ADMIN_TOKEN") or None,
         )
         settings.check()
         return settings
@@ -72,6 +78,10 @@ class Settings:
             raise ConfigurationError(
                 "BONEMET_AUTH=jwt needs BONEMET_TRUSTED_ISSUERS (see README: JWT issuers); "
                 "set BONEMET_AUTH=off only for local testing"
+            )
+        if self.admin_token is not None and len(self.admin_token) < 16:
+            raise ConfigurationError(
+                "BONEMET_ADMIN_TOKEN must be at least 16 characters (it opens analytics)"
             )
         if self.public_url and not self.public_url.startswith(("http://", "https://")):
             raise ConfigurationError("BONEMET_PUBLIC_URL must start with http:// or https://")

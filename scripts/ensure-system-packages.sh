@@ -9,13 +9,28 @@ command -v npm >/dev/null 2>&1 || need+=(npm)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v wrk >/dev/null 2>&1 || need+=(wrk)
+command -v prometheus >/dev/null 2>&1 || need+=(prometheus)  # scrapes the server in tests/operations
+# The image test (tests/container): daemonless build and run.
+for tool in buildah podman runc debootstrap; do
+  command -v "$tool" >/dev/null 2>&1 || [ -x "/usr/sbin/$tool" ] || need+=("$tool")
+done
 
-if [ ${#need[@]} -eq 0 ]; then
-  exit 0
-fi
-echo "installing Debian packages: ${need[*]}"
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+if [ ${#need[@]} -gt 0 ]; then
+  echo "installing Debian packages: ${need[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+# The test FHIR server (Medplum) and the README ask for Node.js 20+; Debian 12's nodejs is 18. The npm
+# registry's `node` package carries the Node.js 20 binary, so npm itself brings it when Debian's is older.
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+if [ "$node_major" -lt 20 ]; then
+  echo "Node.js $node_major is older than 20: installing node@20 from the npm registry"
+  $SUDO npm install -g --no-audit --no-fund --loglevel=error node@20
+  hash -r
+  node_major=$(node -p 'process.versions.node.split(".")[0]')
+  [ "$node_major" -ge 20 ] || { echo "Node.js 20+ is needed; found $node_major" >&2; exit 1; }
+fi

@@ -23,7 +23,9 @@ Fields:
 - `jwks_url` or `jwks_file` (exactly one): the client's JWK Set, fetched over http(s) or read once from
   a file at start-up. A relative `jwks_file` is resolved against the directory of the issuers file.
 - `jku_allowed` (optional): the only URLs a token's `jku` header may name for this issuer. Defaults to
-  `[jwks_url]`, or to nothing for a `jwks_file` issuer (then any token with `jku` is refused).
+  `[jwks_url]`, or to nothing for a `jwks_file` issuer (then any token with `jku` is refused). For a
+  `jwks_file` issuer, a token naming an allowed `jku` is verified with the file's keys and the `jku` is
+  never fetched: the file is the site's pinned copy of that key set.
 
 The first entry is the public CDS Hooks sandbox. Its private key is published in the sandbox's source
 code, so anyone can sign a token it would accept: trust it on test deployments only, never in production.

@@ -105,12 +105,17 @@ class JwtVerifier:
         return issuer
 
     def _key_source(self, issuer: TrustedIssuer, header: Mapping[str, Any]) -> KeySource:
-        """The issuer's configured keys, or the `jku` set when that URL is on the issuer's allow-list."""
+        """The issuer's configured keys, or the `jku` set when that URL is on the issuer's allow-list.
+
+        An issuer pinned to a `jwks_file` keeps its file even when a token names an allowed `jku`: the file
+        is the operator's copy of that key set (an offline site, pinned keys), so nothing is fetched."""
         jku = header.get("jku")
         if jku is None:
             return self._key_sets.default_source(issuer.iss)
         if not isinstance(jku, str) or jku not in issuer.jku_allowed:
             raise AuthError("jku not allowed for issuer")
+        if issuer.jwks_file is not None:
+            return self._key_sets.default_source(issuer.iss)
         return self._key_sets.url_source(jku)
 
 

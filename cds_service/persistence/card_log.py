@@ -25,6 +25,8 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
+from cds_service.metrics import CARD_LOG_DROPPED, CARD_LOG_QUEUED
+
 log = logging.getLogger(__name__)
 
 Rows = list[dict[str, Any]]
@@ -69,6 +71,7 @@ class CardLog:
             self._drop(rows)
             return
         self._pending.append(rows)
+        CARD_LOG_QUEUED.inc(len(rows))
         if not self._wake.is_set():
             self._wake.set()
 
@@ -107,6 +110,7 @@ class CardLog:
             rows, markers = self._drain()
             for start in range(0, len(rows), self._max_batch_rows):
                 self._write_batch(rows[start : start + self._max_batch_rows])
+            CARD_LOG_QUEUED.dec(len(rows))
             for marker in markers:
                 marker.done.set()
 
@@ -139,3 +143,4 @@ class CardLog:
     def _count_dropped(self, count: int) -> None:
         with self._lock:  # request threads and the writer both drop
             self.dropped += count
+        CARD_LOG_DROPPED.inc(count)

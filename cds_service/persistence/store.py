@@ -37,11 +37,14 @@ class Store:
         hash_key: str | None = None,
         store_comments: bool = False,
         card_log_delay_s: float = 0.05,
+        reason_displays: Mapping[tuple[str, str], str] | None = None,
     ) -> None:
         self.engine: Engine = build_engine(database_url)
         create_schema(self.engine)
         self._hash_key = hash_key.encode("utf-8") if hash_key else load_or_create_key(self.engine)
         self._store_comments = store_comments
+        self._reason_displays = dict(reason_displays or {})
+        """(system, code) -> the display the cards offered: the sandbox sends overrides without one."""
         self._replay_cache: SqlReplayCache | None = None
         self._card_log = CardLog(self._write_card_rows, max_delay_s=card_log_delay_s)
         # Start with an empty pool: a gunicorn master that built the store before forking must not hand
@@ -130,6 +133,12 @@ class Store:
         with self.engine.begin() as connection:
             connection.execute(_insert_ignoring_duplicates(self.engine, CardRecord), rows)
 
+    def _offered_display(self, reason: Mapping[str, Any]) -> str | None:
+        system, code = reason.get("system"), reason.get("code")
+        if not isinstance(system, str) or not isinstance(code, str):
+            return None
+        return self._reason_displays.get((system, code))
+
     def _feedback_row(
         self, item: Mapping[str, Any], service_id: str, known: Mapping[str, str | None]
     ) -> dict[str, Any]:
@@ -144,7 +153,7 @@ class Store:
             "outcome": item["outcome"],
             "override_reason_system": reason.get("system"),
             "override_reason_code": reason.get("code"),
-            "override_reason_display": reason.get("display"),
+            "override_reason_display": reason.get("display") or self._offered_display(reason),
             "user_comment": override.get("userComment") if self._store_comments else None,
             "accepted_suggestion_ids": _suggestion_ids(item.get("acceptedSuggestions") or []),
             "outcome_timestamp": parse_timestamp(item.get("outcomeTimestamp")),

@@ -84,3 +84,21 @@ def test_sandbox_shaped_key_set_as_a_file_without_jku(tmp_path, ec_key):
     verifier = JwtVerifier(issuers, InMemoryReplayCache())
     assert verifier.verify(sandbox_token(ec_key, time.time(), jku=False), AUDIENCE + "/").kid == SANDBOX_KID
     refused(verifier, sandbox_token(ec_key, time.time()), "jku not allowed for issuer")
+
+
+def test_a_pinned_key_set_file_serves_tokens_naming_an_allowed_jku_without_fetching_it(
+    tmp_path, ec_key, mocked
+):
+    """Offline sites pin the sandbox's keys in a file and list its jku: tokens as the sandbox sends them
+    (with jku) pass on the file's keys, nothing is fetched, and a jku off the list is still refused."""
+    path = tmp_path / "sandbox.json"
+    path.write_text(json.dumps(_with_our_key(ec_key)), encoding="utf-8")
+    entry = {"iss": SANDBOX_ISS, "jwks_file": str(path), "jku_allowed": [SANDBOX_JKU]}
+    issuers = parse_trusted_issuers(json.dumps([entry]))
+    verifier = JwtVerifier(issuers, InMemoryReplayCache(), key_sets=KeySets(issuers))
+    assert verifier.verify(sandbox_token(ec_key, time.time()), AUDIENCE).kid == SANDBOX_KID
+    assert len(mocked.calls) == 0  # not one request: the jku URL was never contacted
+    other = {"iss": SANDBOX_ISS, "jwks_file": str(path), "jku_allowed": ["https://elsewhere.example/jwks"]}
+    strict = parse_trusted_issuers(json.dumps([other]))
+    token = sandbox_token(ec_key, time.time())
+    refused(JwtVerifier(strict, InMemoryReplayCache()), token, "jku not allowed for issuer")

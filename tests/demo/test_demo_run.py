@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from cds_service.demo import demo_settings
+from cds_service.demo import banner, demo_settings, main
 from tests.demo.helpers import PATIENT_IDS
 
 pytestmark = [pytest.mark.fhirserver, pytest.mark.xdist_group("fhirserver")]
@@ -99,3 +99,21 @@ def test_demo_settings_keep_a_testers_own_choices():
     settings = demo_settings("http://127.0.0.1:8081/fhir/R4", env)
     assert settings.auth_mode == "jwt"
     assert settings.fhir_allowed_hosts == "https://f.org,http://127.0.0.1:8081"
+
+
+def test_the_banner_says_whether_authentication_is_on():
+    on = banner("http://127.0.0.1:8080", "http://127.0.0.1:8081/fhir/R4", ["demo-01"], auth_on=True)
+    off = banner("http://127.0.0.1:8080", "http://127.0.0.1:8081/fhir/R4", ["demo-01"], auth_on=False)
+    assert "authentication is ON" in on and "OFF" not in on
+    assert "authentication is OFF" in off and "authentication is ON" not in off
+
+
+def test_a_taken_port_is_named_with_how_to_choose_others(capsys):
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        busy = holder.getsockname()[1]
+        assert main(["--port", "0", "--fhir-port", str(busy)]) == 1
+    message = capsys.readouterr().err
+    assert f"port {busy} for the FHIR server (FHIR_PORT) is taken" in message
+    assert "make run PORT=" in message and "Traceback" not in message

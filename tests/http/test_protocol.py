@@ -203,6 +203,7 @@ def test_feedback_is_persisted_and_joined_to_the_card(client, app):
     overridden = [r for r in rows if r.outcome == "overridden"]
     assert overridden[0].rule_id == card["source"]["topic"]["code"]
     assert overridden[0].reason_code == "patient-declined"
+    assert overridden[0].reason_display == "Patient declined"  # the sandbox sends no display: the card's
 
 
 def test_invalid_feedback_is_400(client):

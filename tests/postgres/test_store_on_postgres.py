@@ -8,8 +8,10 @@ against PostgreSQL. The SQLite-specific tests (WAL, pragmas) are deliberately no
 
 from __future__ import annotations
 
+from tests.persistence.test_analytics_data import *  # noqa: F403
 from tests.persistence.test_durability import *  # noqa: F403
 from tests.persistence.test_replay_cache import *  # noqa: F403
+from tests.persistence.test_report import *  # noqa: F403
 from tests.persistence.test_store import *  # noqa: F403
 from tests.postgres.conftest import POSTGRES_MARKS
 
