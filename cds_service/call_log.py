@@ -26,6 +26,7 @@ log = logging.getLogger("bonemet.calls")
 REQUEST_ID_HEADER = "X-Request-ID"
 _PLAIN_ID = re.compile(r"^[A-Za-z0-9._\-]{1,128}$")
 _OBSERVED = {"cds.call_service": "hook", "cds.feedback": "feedback"}
+_METHODS = frozenset({"GET", "POST", "OPTIONS", "HEAD", "PUT", "DELETE", "PATCH"})
 
 
 def request_id() -> str:
@@ -63,6 +64,8 @@ def install(app: Flask) -> None:
         endpoint = _OBSERVED.get(request.endpoint or "")
         if endpoint is not None:
             _observe(endpoint, response.status_code, known_services)
+        else:
+            _log_other(response.status_code)
         return response
 
 
@@ -84,6 +87,29 @@ def _observe(endpoint: str, status: int, known_services: set[str]) -> None:
             "status": status,
             "duration_ms": round(seconds * 1000, 1),
             "rule_ids": g.get("rule_ids", []),
+            "request_id": g.get("request_id"),
+        },
+    )
+
+
+def _log_other(status: int) -> None:
+    """Every other request (discovery, health, metrics, preview) gets a line too, named by its route, never
+    by its path: a path can carry a patient id (the preview) or anything a caller typed."""
+    seconds = time.perf_counter() - g.get("started", time.perf_counter())
+    endpoint = request.endpoint or "unmatched"
+    method = request.method if request.method in _METHODS else "other"
+    log.info(
+        "%s %s answered %d in %.1f ms",
+        method,
+        endpoint,
+        status,
+        seconds * 1000,
+        extra={
+            "event": "http-request",
+            "endpoint": endpoint,
+            "method": method,
+            "status": status,
+            "duration_ms": round(seconds * 1000, 1),
             "request_id": g.get("request_id"),
         },
     )

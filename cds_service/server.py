@@ -58,6 +58,13 @@ def worker_exit(server: Any, worker: Any) -> None:
         runtime.store.flush_cards()
 
 
+def child_exit(server: Any, worker: Any) -> None:
+    """A worker that is gone must stop counting in the live gauges of `/metrics` (its counters stay)."""
+    from cds_service import metrics
+
+    metrics.worker_exited(worker.pid)
+
+
 def _runtime(worker: Any) -> Any:
     app = worker.wsgi if hasattr(worker, "wsgi") else None
     return getattr(app, "extensions", {}).get("bonemet") if app is not None else None
@@ -75,11 +82,16 @@ def serve(
         "timeout": 30,
         "graceful_timeout": 20,
         "keepalive": 5,
-        "accesslog": "-",
-        "access_log_format": '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms',
+        # One JSON line per request comes from the app (`cds_service.call_log`): a text access log beside
+        # it would be a second line per call, in another format, carrying the caller's path.
+        "accesslog": None,
+        # Nothing here uses gunicornc. Its socket lives under $HOME, which a container's non-root user
+        # cannot write (an error at every start), and every server on a machine would share one path.
+        "control_socket_disable": True,
         "pre_fork": pre_fork,
         "post_fork": post_fork,
         "worker_exit": worker_exit,
+        "child_exit": child_exit,
     }
     GunicornServer(app_factory, options).run()
 
