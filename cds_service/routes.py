@@ -9,11 +9,13 @@ import orjson
 from flask import Blueprint, Response, current_app, request
 
 from cds_service.auth_check import authenticate
+from cds_service.draft_orders import check_draft_orders
 from cds_service.errors import UnknownService
 from cds_service.pipeline import evaluate_hook_call
 from cds_service.request_body import read_json_object
 from cds_service.runtime import Runtime
 from cds_service.validation import validate_feedback, validate_hook_request
+from cds_service.work_bound import check_work_bound
 from hooks.service_registry import CdsServiceDefinition
 
 log = logging.getLogger(__name__)
@@ -40,9 +42,11 @@ def discovery() -> Response:
 def call_service(service_id: str) -> Response:
     rt = runtime()
     service = _service(rt, service_id)
-    body = read_json_object(request, rt.settings.max_body_bytes)
+    body = read_json_object(request, rt.settings.max_body_bytes, rt.settings.max_json_depth)
     validate_hook_request(body, service.hook)
+    check_work_bound(body, rt.settings.max_resources_per_call)
     authenticate(rt, request)
+    check_draft_orders(body)
     cards = evaluate_hook_call(rt, service, body)
     _record(rt, service, body, cards)
     return json_response({"cards": cards})
@@ -52,7 +56,7 @@ def call_service(service_id: str) -> Response:
 def feedback(service_id: str) -> Response:
     rt = runtime()
     service = _service(rt, service_id)
-    body = read_json_object(request, rt.settings.max_body_bytes)
+    body = read_json_object(request, rt.settings.max_body_bytes, rt.settings.max_json_depth)
     validate_feedback(body)
     authenticate(rt, request)
     recorded = rt.store.record_feedback(service.id, body["feedback"])

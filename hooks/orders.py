@@ -131,8 +131,9 @@ def updated_medication_request(draft: Mapping[str, Any], entry: MedicationOrder)
             f"update: draft {draft.get('resourceType')}/{draft.get('id')} is not a MedicationRequest"
         )
     resource = copy.deepcopy(dict(draft))
-    dosages = resource.get("dosageInstruction") or [{}]
-    kept = {key: value for key, value in dosages[0].items() if key not in _STALE_DOSAGE_FIELDS}
+    dosages = resource.get("dosageInstruction")
+    first = dosages[0] if isinstance(dosages, list) and dosages and isinstance(dosages[0], dict) else {}
+    kept = {key: value for key, value in first.items() if key not in _STALE_DOSAGE_FIELDS}
     resource["dosageInstruction"] = [{**kept, **_dosage(entry)}]
     if not _codes_drug(resource, entry):
         resource.pop("medicationReference", None)
