@@ -4,13 +4,20 @@ The service logs events, codes and counts, never request bodies. As a second lin
 redacts anything shaped like a bearer token or JWT that slips into a message, and internal errors are
 logged as a stack of frames (file, line, function) without the exception's message, which can quote
 patient data.
+
+Text the caller chooses (a service id or patient id in the URL path, a JSON object key in the body) is
+never logged as sent: it can be anything, a patient's name included. `caller_text` logs its length and
+a short digest instead (enough to tell two log lines apart or match a report), and `safe_path` keeps
+only the path segments the service itself defines.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import traceback
+from collections.abc import Iterable
 
 _TOKEN_PATTERNS = (
     re.compile(r"(?i)bearer\s+(?!token\b)[A-Za-z0-9\-._~+/]+=*"),  # not the words "bearer token"
@@ -27,6 +34,24 @@ class RedactSecrets(logging.Filter):
         if redacted != message:
             record.msg, record.args = redacted, ()
         return True
+
+
+# Path segments the service defines (routes, static files); registered service ids are added by the caller.
+_ROUTE_SEGMENTS = frozenset(
+    {"cds-services", "feedback", "healthz", "preview", "patient-view", "static", "favicon.svg", "preview.css"}
+)
+
+
+def caller_text(value: str) -> str:
+    """How text the caller chose appears in a log: its length and a 12-hex-digit SHA-256 prefix."""
+    digest = hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+    return f"<{len(value)} chars sha256:{digest}>"
+
+
+def safe_path(path: str, known_segments: Iterable[str] = ()) -> str:
+    """`path` with every segment the service does not define replaced by `caller_text`."""
+    allowed = _ROUTE_SEGMENTS.union(known_segments)
+    return "/".join(part if not part or part in allowed else caller_text(part) for part in path.split("/"))
 
 
 def frames_only(exc: BaseException) -> str:

@@ -11,6 +11,7 @@ from flask import Blueprint, Response, current_app, request
 from cds_service.auth_check import authenticate
 from cds_service.draft_orders import check_draft_orders
 from cds_service.errors import UnknownService
+from cds_service.log_safety import caller_text
 from cds_service.pipeline import evaluate_hook_call
 from cds_service.request_body import read_json_object
 from cds_service.runtime import Runtime
@@ -73,7 +74,10 @@ def _service(rt: Runtime, service_id: str) -> CdsServiceDefinition:
     try:
         return rt.services[service_id]
     except KeyError:
-        raise UnknownService(f"no CDS service with id '{service_id[:80]}'") from None
+        raise UnknownService(
+            f"no CDS service with id '{service_id[:80]}'",
+            log_message=f"no CDS service with id {caller_text(service_id)}",
+        ) from None
 
 
 def _record(

@@ -9,11 +9,15 @@ not shared across the fork: each worker disposes the inherited pool and opens it
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
+from gunicorn.glogging import Logger
 
 from cds_service import gc_policy
+from cds_service.log_safety import safe_path
+from hooks.service_registry import services
 
 
 class GunicornServer(BaseApplication):
@@ -31,6 +35,23 @@ class GunicornServer(BaseApplication):
         if self._app is None:
             self._app = self._app_factory()
         return self._app
+
+
+class AccessLog(Logger):
+    """gunicorn's logger, with the access log's path cut down to what the service defines: a preview
+    patient id or an unknown service id in the URL is logged as its length and digest (`safe_path`)."""
+
+    def atoms(self, resp: Any, req: Any, environ: Any, request_time: Any) -> dict[str, Any]:
+        atoms: dict[str, Any] = super().atoms(resp, req, environ, request_time)
+        atoms["U"] = safe_path(str(atoms.get("U") or ""), _service_ids())
+        atoms["r"] = f"{atoms.get('m')} {atoms['U']} {atoms.get('H')}"
+        atoms["q"] = "-"
+        return atoms
+
+
+@cache
+def _service_ids() -> frozenset[str]:
+    return frozenset(services())
 
 
 def pre_fork(server: Any, worker: Any) -> None:
@@ -68,6 +89,7 @@ def serve(host: str, port: int, workers: int, threads: int, app_factory: Any) ->
         "keepalive": 5,
         "accesslog": "-",
         "access_log_format": '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms',
+        "logger_class": AccessLog,
         "pre_fork": pre_fork,
         "post_fork": post_fork,
         "worker_exit": worker_exit,
