@@ -127,7 +127,10 @@ def _validate(model: Any, resource: dict[str, Any]) -> str | None:
     except ValidationError as exc:
         first = exc.errors()[0]
         return f"not valid FHIR R4 ({_location(first) or 'resource'}: {first.get('type', 'invalid')})"
-    except (ValueError, TypeError, RecursionError):
+    except Exception:  # noqa: BLE001 - see below
+        # fhir.resources' own validators raise on some malformed input instead of reporting it (a
+        # primitive's `_status: "5"` is parsed as JSON and then read as a dict: AttributeError). A
+        # validator that cannot read the resource has still said it is not valid FHIR.
         return "not valid FHIR R4"
     return None
 
