@@ -6,17 +6,20 @@ near 250, and recursive readers (`copy.deepcopy`, pydantic) hit Python's recursi
 depth is checked once, right after parsing, against `BONEMET_MAX_JSON_DEPTH` (default 64; a hook request
 is about 15 levels deep), and nothing downstream has to defend against depth again.
 
-The check walks containers level by level, without recursion: about 5 ms per MB of JSON, against about
-7 ms for the parse itself.
+The check is a JSON Schema of `max_depth` chained levels (each object's values and array's items must
+match the next level; past the last only scalars do), run by jsonschema-rs in Rust: about 1.5 ms for the
+benchmark's 1.8 MB heavy chart, where a level-by-level walk in Python took 10-16 ms (the parse itself
+takes about 12). It stops descending at the limit, so a 1,000-level document costs no more than a
+65-level one.
 """
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
+import jsonschema_rs
 import orjson
-
-_CONTAINERS = (dict, list)
 
 
 class TooDeep(ValueError):
@@ -39,13 +42,24 @@ def exceeds_depth(document: Any, max_depth: int) -> bool:
 
     `{}` is one level, `{"a": []}` two; scalars are not levels.
     """
-    level = [document] if type(document) in _CONTAINERS else []
-    for _ in range(max_depth):
-        deeper: list[Any] = []
-        extend = deeper.extend
-        for node in level:
-            extend([v for v in (node.values() if type(node) is dict else node) if type(v) in _CONTAINERS])
-        if not deeper:
-            return False
-        level = deeper
-    return True
+    try:
+        return not _depth_validator(max_depth).is_valid(document)
+    except (ValueError, TypeError, OverflowError):  # something jsonschema-rs cannot read: refuse it
+        return True
+
+
+@lru_cache(maxsize=8)
+def _depth_validator(max_depth: int) -> jsonschema_rs.Validator:
+    """`level{i}`: a value at container level i; a container is allowed while i <= max_depth."""
+    levels: dict[str, Any] = {
+        f"level{i}": {
+            "items": {"$ref": f"#/$defs/level{i + 1}"},
+            "additionalProperties": {"$ref": f"#/$defs/level{i + 1}"},
+        }
+        for i in range(1, max_depth + 1)
+    }
+    levels[f"level{max_depth + 1}"] = {"type": ["string", "number", "boolean", "null"]}
+    validator: jsonschema_rs.Validator = jsonschema_rs.Draft202012Validator(
+        {"$ref": "#/$defs/level1", "$defs": levels}
+    )
+    return validator

@@ -112,7 +112,8 @@ def _check(validator: jsonschema_rs.Validator, body: dict[str, Any]) -> None:
     except (ValueError, TypeError):
         # jsonschema-rs copies the failing part of the body into the error and stops at a nesting depth
         # of about 250, well inside what orjson parses (1024). Report from a copy cut at a depth no schema
-        # looks below, which fails at the same place.
+        # looks below, which fails at the same place. HTTP bodies never get here (request_body caps their
+        # depth at BONEMET_MAX_JSON_DEPTH, at most 128); direct callers of this module can.
         _check_pruned(validator, body)
     raise RequestError("request body is invalid", field="")
 
