@@ -1,12 +1,13 @@
 """A bound on the work one hook call can cost: the number of FHIR resources it carries.
 
 The body size cap (`BONEMET_MAX_BODY_BYTES`) does not bound CPU: 5 MB of small Conditions is 27,000 of
-them, and each one a code set matches is validated (about 0.1 ms) and turned into facts, 9-10 s of CPU
-for one call. What costs is the number of resources, so that is what is capped
-(`BONEMET_MAX_RESOURCES_PER_CALL`, default 10,000: 4.5 times the benchmark's heavy chart of 2,220, and
-about 1.3 s of CPU in the worst shape, every resource matched). A call over the cap is refused whole with
-413 before the JWT is checked (counting is a few list lengths): deciding on part of a chart could miss
-the result that matters and stay silent. The FHIR client applies the same cap to what it fetches.
+them, and each one a code set matches is validated (about 0.1 ms) and turned into facts: 9-10 s of CPU
+for one call on the production server (issue 11). What costs is the number of resources, so that is
+what is capped (`BONEMET_MAX_RESOURCES_PER_CALL`, default 10,000: 4.5 times the benchmark's heavy chart
+of 2,220, and about 1.3 s of CPU in the worst shape, every resource matched). A call over the cap is
+refused whole with 413 before the JWT is checked (counting is a few list lengths): deciding on part of a
+chart could miss the result that matters and stay silent. The FHIR client applies the same cap to what
+it fetches.
 """
 
 from __future__ import annotations
