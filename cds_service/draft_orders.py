@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from cds_service.errors import RequestError
+from cds_service.log_safety import caller_text
 from fhir_mappings.model_check import invalid_reason
 
 DRAFTS_POINTER = "/context/draftOrders/entry"
@@ -41,4 +42,15 @@ def check_draft_orders(body: dict[str, Any]) -> None:
         first_index[reference] = index
         reason = invalid_reason(resource, any_resource_type=True)
         if reason is not None:
-            raise RequestError(f"{pointer} is {reason}", field=pointer)
+            raise RequestError(
+                f"{pointer} is {reason}", field=pointer, log_message=_for_log(pointer, reason, resource)
+            )
+
+
+def _for_log(pointer: str, reason: str, resource: dict[str, Any]) -> str:
+    """The refusal as logged: a resource type that is not FHIR's is the caller's text, shown as a digest."""
+    named = str(resource["resourceType"])
+    unexpected = f"unexpected resource type {named[:40]}"
+    if reason == unexpected:
+        reason = f"unexpected resource type {caller_text(named)}"
+    return f"{pointer} is {reason}"

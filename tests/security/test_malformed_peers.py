@@ -279,8 +279,17 @@ def test_text_the_caller_chose_is_logged_as_length_and_digest(server: Production
     body["prefetch"][bad_key] = {"resourceType": 7}
     response = post(server, PATIENT_VIEW, body)
     assert response.status_code == 400 and response.json()["field"] == f"/prefetch/{bad_key}/resourceType"
+    odd_type = f"{FAMILY}Order"
+    drafts = denosumab_draft_request()
+    draft(drafts)["resourceType"] = odd_type
+    refused = post(server, ORDER_SIGN, drafts)
+    assert refused.status_code == 400 and f"unexpected resource type {odd_type}" in refused.json()["message"]
     text = wait_for_log(
-        server, caller_text(unknown_service), caller_text(preview_patient), caller_text(bad_key)
+        server,
+        caller_text(unknown_service),
+        caller_text(preview_patient),
+        caller_text(bad_key),
+        caller_text(odd_type),
     )
-    for chosen in (unknown_service, preview_patient, bad_key, FAMILY, GIVEN):
+    for chosen in (unknown_service, preview_patient, bad_key, odd_type, FAMILY, GIVEN):
         assert chosen not in text
