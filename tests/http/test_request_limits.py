@@ -57,7 +57,7 @@ def body_of_depth(depth: int) -> dict[str, Any]:
 def test_the_depth_limit_is_exact_and_a_setting(app_factory) -> None:
     client = app_factory(max_json_depth=20).test_client()
     fits = client.post(PATIENT_VIEW, data=orjson.dumps(body_of_depth(20)), content_type="application/json")
-    assert fits.status_code != 400 or "deeper" not in fits.get_json()["message"]
+    assert fits.status_code == 200, fits.get_json()
     deeper = client.post(PATIENT_VIEW, data=orjson.dumps(body_of_depth(21)), content_type="application/json")
     assert deeper.status_code == 400
     assert deeper.get_json()["message"].startswith("request body nests objects and arrays deeper than 20")
