@@ -22,7 +22,7 @@ floor_bp = Blueprint("bench_floor", __name__)
 def floor() -> Response:
     """Parse exactly as a hook call does (content type, size cap, orjson), then answer no cards."""
     runtime = current_app.extensions["bonemet"]
-    read_json_object(request, runtime.settings.max_body_bytes)
+    read_json_object(request, runtime.settings.max_body_bytes, runtime.settings.max_json_depth)
     return json_response({"cards": []})
 
 

@@ -79,7 +79,8 @@ class Signer:
     def trusted_issuers(self) -> str:
         return json.dumps([{"iss": ISSUER, "jwks_file": str(self.jwks_file)}])
 
-    def authorization(self, audience: str) -> str:
+    def authorization(self, audience: str, **overrides: Any) -> str:
+        """A fresh token for `audience`; `overrides` replace claims (tests send absurd ones)."""
         now = int(time.time())
         claims = {
             "iss": ISSUER,
@@ -88,6 +89,7 @@ class Signer:
             "iat": now,
             "exp": now + 300,
             "jti": str(uuid.uuid4()),
+            **overrides,
         }
         return "Bearer " + jwt.encode(claims, self._key, algorithm="ES384", headers={"kid": KID})
 

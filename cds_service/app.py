@@ -55,7 +55,7 @@ def _register_error_handlers(app: Flask) -> None:
         if exc.status >= 500:
             log.error("internal error: %s", frames_only(exc))
         else:
-            log.info("refused %s: %s", exc.code, exc.message)
+            log.info("refused %s: %s", exc.code, exc.log_message)
         if isinstance(exc, AuthError):
             call_log.note_refusal(exc)
         return json_response(exc.to_json(), exc.status)

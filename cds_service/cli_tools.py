@@ -170,8 +170,12 @@ def _service_for(runtime: Any, hook: str) -> Any:
 
 def _hook_request(path: Path, hook: str, templates: dict[str, str]) -> dict[str, Any]:
     """A hook request from a file: used as is, or built from a patient Bundle (patient-view only)."""
+    from cds_service.draft_orders import check_draft_orders
+    from cds_service.json_limits import exceeds_depth
+    from cds_service.settings import Settings
     from cds_service.validation import validate_hook_request
 
+    max_depth = Settings().max_json_depth
     document = _read_json(path)
     if document.get("resourceType") == "Bundle":
         if hook != "patient-view":
@@ -184,8 +188,11 @@ def _hook_request(path: Path, hook: str, templates: dict[str, str]) -> dict[str,
         raise CommandError(f"{path}: neither a hook request (hook, context) nor a FHIR Bundle")
     if document.get("hook") != hook:
         raise CommandError(f"{path}: is a {document.get('hook')!r} request, not {hook}")
+    if exceeds_depth(document, max_depth):
+        raise CommandError(f"{path}: nested deeper than {max_depth} levels (BONEMET_MAX_JSON_DEPTH)")
     try:
         validate_hook_request(document, hook)
+        check_draft_orders(document)  # as the HTTP route does: offline answers are the EHR's answers
     except ServiceError as exc:
         raise CommandError(f"{path}: not a valid {hook} request: {exc.message}") from None
     return document

@@ -11,8 +11,10 @@
     └── ConfigurationError (raised at start-up only; never reaches a caller)
 
 The JSON body of every error is `{"error": code, "message": ..., "field": ...?}`. `message` never contains
-patient data or tokens: it names fields and reasons, not values. An internal error is a 500 with this
-body, never an empty card list.
+patient data or tokens: it names fields and reasons, not values. Where it names something the caller
+chose (an unknown service id, a JSON key), the error's `log_message` replaces that text with its length
+and digest (`log_safety.caller_text`): the caller may see its own text again, the log never holds it.
+An internal error is a 500 with this body, never an empty card list.
 """
 
 from __future__ import annotations
@@ -24,10 +26,14 @@ class ServiceError(Exception):
     status = 500
     code = "internal-error"
 
-    def __init__(self, message: str = "internal error", *, field: str | None = None):
+    def __init__(
+        self, message: str = "internal error", *, field: str | None = None, log_message: str | None = None
+    ):
         super().__init__(message)
         self.message = message
         self.field = field
+        # What the log says; differs from `message` when the message quotes text the caller chose.
+        self.log_message = message if log_message is None else log_message
 
     def to_json(self) -> dict[str, Any]:
         body: dict[str, Any] = {"error": self.code, "message": self.message}

@@ -19,6 +19,7 @@ import orjson
 import requests
 
 from cds_service.errors import ConfigurationError, FhirAccessRefused
+from cds_service.json_limits import TooDeep, loads_bounded
 
 log = logging.getLogger(__name__)
 # urllib3 logs each request line at DEBUG, and the path and query carry the patient id: keep it at INFO
@@ -81,11 +82,15 @@ class FhirClient:
         deadline_seconds: float = 3.0,
         max_pages: int = 5,
         max_bytes: int = 20_000_000,
+        max_depth: int = 64,
+        max_resources: int = 10_000,
     ):
         self.allowed_origins = allowed_origins
         self.deadline_seconds = deadline_seconds
         self.max_pages = max_pages
         self.max_bytes = max_bytes
+        self.max_depth = max_depth
+        self.max_resources = max_resources
         self.session = requests.Session()
         self.session.trust_env = False
 
@@ -133,6 +138,11 @@ class FhirClient:
             if body.get("resourceType") != "Bundle":
                 return _single(body, url)
             resources += _matches(body, expected_type)
+            if len(resources) > self.max_resources:
+                raise FetchFailed(
+                    f"more than {self.max_resources} resources (BONEMET_MAX_RESOURCES_PER_CALL); "
+                    "result incomplete"
+                )
             next_url = _next_link(body)
             if next_url is None:
                 return FetchResult(True, resources)
@@ -160,9 +170,11 @@ class FhirClient:
                 raise FetchFailed(f"HTTP {response.status_code}")
             raw = self._read(response, deadline)
         try:
-            parsed = orjson.loads(raw)
+            parsed = loads_bounded(raw, self.max_depth)
         except orjson.JSONDecodeError:
             raise FetchFailed("response is not valid JSON") from None
+        except TooDeep:
+            raise FetchFailed(f"response nested deeper than {self.max_depth} levels") from None
         if not isinstance(parsed, dict):
             raise FetchFailed("response is not a FHIR resource")
         return parsed

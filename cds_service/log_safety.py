@@ -4,10 +4,16 @@ The service logs events, codes and counts, never request bodies. As a second lin
 redacts anything shaped like a bearer token or JWT that slips into a message, and internal errors are
 logged as a stack of frames (file, line, function) without the exception's message, which can quote
 patient data.
+
+Text the caller chooses (a service id or patient id in the URL path, a JSON object key in the body) is
+never logged as sent: it can be anything, a patient's name included. `caller_text` logs its length and
+a short digest instead (enough to tell two log lines apart or match a report). Requests are logged by
+the name of their route, never their path (`cds_service.call_log`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import traceback
@@ -34,6 +40,12 @@ class RedactSecrets(logging.Filter):
 def looks_secret(text: str) -> bool:
     """Whether a value a caller gave (a request id) has the shape of a token, and so must not be logged."""
     return any(pattern.search(text) for pattern in _TOKEN_PATTERNS)
+
+
+def caller_text(value: str) -> str:
+    """How text the caller chose appears in a log: its length and a 12-hex-digit SHA-256 prefix."""
+    digest = hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+    return f"<{len(value)} chars sha256:{digest}>"
 
 
 def frames_only(exc: BaseException) -> str:

@@ -12,11 +12,14 @@ from werkzeug.exceptions import NotFound
 from cds_service import metrics
 from cds_service.auth_check import authenticate
 from cds_service.call_log import note_cards
+from cds_service.draft_orders import check_draft_orders
 from cds_service.errors import UnknownService
+from cds_service.log_safety import caller_text
 from cds_service.pipeline import evaluate_hook_call
 from cds_service.request_body import read_json_object
 from cds_service.runtime import Runtime
 from cds_service.validation import validate_feedback, validate_hook_request
+from cds_service.work_bound import check_work_bound
 from hooks.service_registry import CdsServiceDefinition
 
 log = logging.getLogger(__name__)
@@ -43,9 +46,11 @@ def discovery() -> Response:
 def call_service(service_id: str) -> Response:
     rt = runtime()
     service = _service(rt, service_id)
-    body = read_json_object(request, rt.settings.max_body_bytes)
+    body = read_json_object(request, rt.settings.max_body_bytes, rt.settings.max_json_depth)
     validate_hook_request(body, service.hook)
+    check_work_bound(body, rt.settings.max_resources_per_call)
     authenticate(rt, request)
+    check_draft_orders(body)
     cards = evaluate_hook_call(rt, service, body)
     note_cards(service.id, cards)
     _record(rt, service, body, cards)
@@ -56,7 +61,7 @@ def call_service(service_id: str) -> Response:
 def feedback(service_id: str) -> Response:
     rt = runtime()
     service = _service(rt, service_id)
-    body = read_json_object(request, rt.settings.max_body_bytes)
+    body = read_json_object(request, rt.settings.max_body_bytes, rt.settings.max_json_depth)
     validate_feedback(body)
     authenticate(rt, request)
     recorded = rt.store.record_feedback(service.id, body["feedback"])
@@ -82,7 +87,10 @@ def _service(rt: Runtime, service_id: str) -> CdsServiceDefinition:
     try:
         return rt.services[service_id]
     except KeyError:
-        raise UnknownService(f"no CDS service with id '{service_id[:80]}'") from None
+        raise UnknownService(
+            f"no CDS service with id '{service_id[:80]}'",
+            log_message=f"no CDS service with id {caller_text(service_id)}",
+        ) from None
 
 
 def _record(

@@ -61,9 +61,16 @@ def build_runtime(settings: Settings) -> Runtime:
         allowed_origins=parse_allowed_origins(settings.fhir_allowed_hosts),
         deadline_seconds=settings.fhir_deadline_seconds,
         max_pages=settings.fhir_max_pages,
+        max_depth=settings.max_json_depth,
+        max_resources=settings.max_resources_per_call,
     )
     verifier = (
-        build_verifier(settings.trusted_issuers, store.replay_cache(), settings.jwt_leeway_seconds)
+        build_verifier(
+            settings.trusted_issuers,
+            store.replay_cache(),
+            settings.jwt_leeway_seconds,
+            settings.jwt_max_lifetime_seconds,
+        )
         if settings.auth_enabled
         else None
     )

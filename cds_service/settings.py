@@ -15,6 +15,10 @@ from typing import Any
 from cds_service.errors import ConfigurationError
 
 DEFAULT_DATABASE_URL = "sqlite:///var/bonemet-cds.sqlite3"
+# JSON nesting: a FHIR hook request is ~15 levels deep; the response copies a draft ~6 levels further in,
+# orjson encodes at most 255 levels and jsonschema-rs copies at most ~250, so the cap stays far below both.
+MIN_JSON_DEPTH = 16
+MAX_JSON_DEPTH = 128
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,9 @@ class Settings:
     store_feedback_comments: bool = False
     card_log_delay_ms: int = 50
     jwt_leeway_seconds: int = 60
+    jwt_max_lifetime_seconds: int = 300
+    max_json_depth: int = 64
+    max_resources_per_call: int = 10_000
     log_level: str = "INFO"
     log_format: str = "json"
     metrics_enabled: bool = True
@@ -65,6 +72,9 @@ class Settings:
             store_feedback_comments=_flag(env, "BONEMET_FEEDBACK_STORE_COMMENTS"),
             card_log_delay_ms=_number(env, "BONEMET_CARD_LOG_DELAY_MS", 50, int, 0),
             jwt_leeway_seconds=_number(env, "BONEMET_JWT_LEEWAY_SECONDS", 60, int, 0),
+            jwt_max_lifetime_seconds=_number(env, "BONEMET_JWT_MAX_LIFETIME_SECONDS", 300, int, 10),
+            max_json_depth=_number(env, "BONEMET_MAX_JSON_DEPTH", 64, int, MIN_JSON_DEPTH),
+            max_resources_per_call=_number(env, "BONEMET_MAX_RESOURCES_PER_CALL", 10_000, int, 100),
             log_level=_choice(env, "BONEMET_LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")),
             log_format=_choice(env, "BONEMET_LOG_FORMAT", "json", ("json", "text")),
             metrics_enabled=_choice(env, "BONEMET_METRICS", "on", ("on", "off")) == "on",
@@ -85,6 +95,11 @@ class Settings:
             )
         if self.public_url and not self.public_url.startswith(("http://", "https://")):
             raise ConfigurationError("BONEMET_PUBLIC_URL must start with http:// or https://")
+        if not MIN_JSON_DEPTH <= self.max_json_depth <= MAX_JSON_DEPTH:
+            raise ConfigurationError(
+                f"BONEMET_MAX_JSON_DEPTH must be between {MIN_JSON_DEPTH} and {MAX_JSON_DEPTH} "
+                "(deeper JSON overflows the encoder and validators further down)"
+            )
         if not self.database_url.startswith(("sqlite:", "postgresql:", "postgresql+psycopg:")):
             raise ConfigurationError("BONEMET_DATABASE_URL must be a sqlite:// or postgresql:// URL")
 

@@ -15,6 +15,7 @@ from typing import Any
 import jsonschema_rs
 
 from cds_service.errors import RequestError
+from cds_service.log_safety import caller_text
 from cds_service.schemas import BASE_URI, all_schemas
 
 MAX_MESSAGE_CHARS = 240
@@ -63,6 +64,27 @@ def _dependent_triggers() -> dict[str, list[str]]:
 _DEPENDENT_TRIGGERS = _dependent_triggers()
 
 
+def _field_names() -> frozenset[str]:
+    """Every field name the schemas define: the pointer segments a log may show as they are."""
+    names: set[str] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            names.update(node.get("properties") or {})
+            names.update(n for n in node.get("required") or () if isinstance(n, str))
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(list(all_schemas().values()))
+    return frozenset(names)
+
+
+_FIELD_NAMES = _field_names()
+
+
 def validate_hook_request(body: dict[str, Any], hook: str) -> None:
     """Refuse a hook call that names another hook than the service's, or whose body breaks the schema.
 
@@ -86,12 +108,12 @@ def _check(validator: jsonschema_rs.Validator, body: dict[str, Any]) -> None:
             return
         validator.validate(body)
     except jsonschema_rs.ValidationError as error:
-        message, pointer = describe(error)
-        raise RequestError(message, field=pointer) from None
+        raise _refusal(error) from None
     except (ValueError, TypeError):
         # jsonschema-rs copies the failing part of the body into the error and stops at a nesting depth
         # of about 250, well inside what orjson parses (1024). Report from a copy cut at a depth no schema
-        # looks below, which fails at the same place.
+        # looks below, which fails at the same place. HTTP bodies never get here (request_body caps their
+        # depth at BONEMET_MAX_JSON_DEPTH, at most 128); direct callers of this module can.
         _check_pruned(validator, body)
     raise RequestError("request body is invalid", field="")
 
@@ -100,8 +122,7 @@ def _check_pruned(validator: jsonschema_rs.Validator, body: dict[str, Any]) -> N
     try:
         validator.validate(_pruned(body, PRUNE_DEPTH))
     except jsonschema_rs.ValidationError as error:
-        message, pointer = describe(error)
-        raise RequestError(message, field=pointer) from None
+        raise _refusal(error) from None
     except (ValueError, TypeError):
         pass
 
@@ -113,6 +134,22 @@ def _pruned(node: Any, depth: int) -> Any:
     if isinstance(node, list):
         return [_pruned(v, depth - 1) for v in node] if depth > 0 else []
     return node
+
+
+def _refusal(error: jsonschema_rs.ValidationError) -> RequestError:
+    """The 400 for a schema failure. Its pointer can hold JSON keys the caller chose; the log's copy shows
+    those as a length and digest (`log_safety.caller_text`), the response keeps them for the caller."""
+    message, pointer = describe(error)
+    logged = message.replace(pointer, log_pointer(pointer)) if pointer else message
+    return RequestError(message, field=pointer, log_message=logged)
+
+
+def log_pointer(pointer: str) -> str:
+    """The pointer with each segment that is neither an array index nor a schema field name hidden."""
+    return "/".join(
+        part if not part or part.isdigit() or part in _FIELD_NAMES else caller_text(part)
+        for part in pointer.split("/")
+    )
 
 
 def describe(error: jsonschema_rs.ValidationError) -> tuple[str, str]:

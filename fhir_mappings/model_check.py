@@ -19,10 +19,12 @@ import hashlib
 import importlib
 import threading
 from collections import OrderedDict
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 import orjson
+from fhir.resources.R4B import get_fhir_model_class
+from fhir.resources.R4B.resource import Resource
 from pydantic import ValidationError
 
 MAX_VERDICTS = 20_000  # ~2 MB of digests and short reasons; a heavy chart validates a few dozen resources
@@ -42,23 +44,54 @@ _MODULES = {
 }
 
 
+# Draft orders an EHR may send (CDS Hooks 2.0 order-select/order-sign: R4 DeviceRequest, MedicationRequest,
+# NutritionOrder, ServiceRequest, VisionPrescription; the service also reads drafted Procedures). Loaded at
+# start-up with the others; any other FHIR resource type is validated too, its model imported on first use.
+_DRAFT_MODULES = {
+    "DeviceRequest": "devicerequest",
+    "NutritionOrder": "nutritionorder",
+    "VisionPrescription": "visionprescription",
+    "CommunicationRequest": "communicationrequest",
+}
+
+
 @cache
 def _model(resource_type: str) -> Any:
-    module = importlib.import_module(f"fhir.resources.R4B.{_MODULES[resource_type]}")
+    module_name = _MODULES.get(resource_type) or _DRAFT_MODULES[resource_type]
+    module = importlib.import_module(f"fhir.resources.R4B.{module_name}")
     return getattr(module, resource_type)
+
+
+@lru_cache(maxsize=256)  # bounded: the name comes from the request
+def _any_resource_model(resource_type: str) -> Any | None:
+    """The R4B model of any FHIR resource type (None for a name that is not one, e.g. `Dosage`)."""
+    if resource_type in _MODULES or resource_type in _DRAFT_MODULES:
+        return _model(resource_type)
+    try:
+        model = get_fhir_model_class(resource_type)
+    except (ValueError, ImportError, AttributeError):
+        return None
+    return model if issubclass(model, Resource) else None
 
 
 def load_models() -> None:
     """Import every model at start-up (in the gunicorn master, before the fork, so workers share them).
     Imported on first use instead, they cost the first hook call of each worker about a second."""
-    for resource_type in _MODULES:
+    for resource_type in (*_MODULES, *_DRAFT_MODULES):
         _model(resource_type)
 
 
-def invalid_reason(resource: dict[str, Any]) -> str | None:
-    """None when the resource is valid FHIR; else a short reason naming the first bad field (no values)."""
+def invalid_reason(resource: dict[str, Any], *, any_resource_type: bool = False) -> str | None:
+    """None when the resource is valid FHIR; else a short reason naming the first bad field (no values).
+
+    By default only the types the fact builders read are expected; `any_resource_type` (draft orders)
+    accepts every FHIR R4 resource type and validates it with its model.
+    """
     resource_type = resource.get("resourceType")
-    if resource_type not in _MODULES:
+    model = _model(resource_type) if resource_type in _MODULES else None
+    if model is None and any_resource_type and isinstance(resource_type, str):
+        model = _any_resource_model(resource_type)
+    if model is None:
         return f"unexpected resource type {str(resource_type)[:40]}"
     key = _digest(resource)
     if key is not None:
@@ -66,7 +99,7 @@ def invalid_reason(resource: dict[str, Any]) -> str | None:
             if key in _verdicts:
                 _verdicts.move_to_end(key)
                 return _verdicts[key]
-    verdict = _validate(resource_type, resource)
+    verdict = _validate(model, resource)
     if key is not None:
         with _verdicts_lock:
             _verdicts[key] = verdict
@@ -88,13 +121,24 @@ def _digest(resource: dict[str, Any]) -> bytes | None:
         return None
 
 
-def _validate(resource_type: str, resource: dict[str, Any]) -> str | None:
+def _validate(model: Any, resource: dict[str, Any]) -> str | None:
     try:
-        _model(resource_type).model_validate(resource)
+        model.model_validate(resource)
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = ".".join(str(part) for part in first.get("loc", ()))[:80]
-        return f"not valid FHIR R4 ({where or 'resource'}: {first.get('type', 'invalid')})"
-    except (ValueError, TypeError, RecursionError):
+        return f"not valid FHIR R4 ({_location(first) or 'resource'}: {first.get('type', 'invalid')})"
+    except Exception:  # noqa: BLE001 - see below
+        # fhir.resources' own validators raise on some malformed input instead of reporting it (a
+        # primitive's `_status: "5"` is parsed as JSON and then read as a dict: AttributeError). A
+        # validator that cannot read the resource has still said it is not valid FHIR.
         return "not valid FHIR R4"
     return None
+
+
+def _location(error: Any) -> str:
+    """Where the error is, as model field names and list indexes. An unknown field's name is the one
+    part that comes from the data (it could be anything, a patient's name included), so it is not quoted."""
+    parts = [str(part) for part in error.get("loc", ())]
+    if error.get("type") == "extra_forbidden" and parts:
+        parts[-1] = "(unknown field)"
+    return ".".join(parts)[:80]

@@ -28,7 +28,15 @@ __all__ = [
 
 
 def build_verifier(
-    trusted_issuers: str, replay_cache: ReplayCache, leeway_seconds: float = 60
+    trusted_issuers: str,
+    replay_cache: ReplayCache,
+    leeway_seconds: float = 60,
+    max_lifetime_seconds: float = 300,
 ) -> JwtVerifier:
     """The process's verifier, from the BONEMET_TRUSTED_ISSUERS value (inline JSON or a file path)."""
-    return JwtVerifier(parse_trusted_issuers(trusted_issuers), replay_cache, leeway_seconds=leeway_seconds)
+    return JwtVerifier(
+        parse_trusted_issuers(trusted_issuers),
+        replay_cache,
+        leeway_seconds=leeway_seconds,
+        max_lifetime_seconds=max_lifetime_seconds,
+    )

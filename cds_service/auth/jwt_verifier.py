@@ -3,7 +3,10 @@
 Order matters: the algorithm is checked before any key lookup (so `none` and HS* never reach a key); the
 unverified `iss` and `jku` only choose among key sources the operator configured; the signature is
 verified before any claim is believed; the `jti` is recorded last, so a token refused for another reason
-does not use up its `jti`. PyJWT's own time and audience checks are switched off because they read the
+does not use up its `jti`. A token may live at most `max_lifetime_seconds` (default 5 minutes, as SMART
+Backend Services allow for client assertions), both as `exp - iat` and as `exp` beyond now: a token
+minted to last ten years is refused, and so the replay cache never holds a `jti` for longer than that
+plus the leeway. PyJWT's own time and audience checks are switched off because they read the
 system clock and compare `aud` exactly: ours use the injected clock and ignore a trailing slash.
 
 Every refusal is an `AuthError` whose message is a short, stable reason ("token expired", "untrusted
@@ -12,7 +15,6 @@ issuer", ...). Messages never quote the token or its claim values, so they are s
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -28,6 +30,7 @@ from cds_service.errors import AuthError
 
 MAX_TOKEN_CHARS = 8192
 MAX_CLAIM_CHARS = 256  # jti, sub, tenant: a jti is stored, so its size is bounded
+MAX_TIME_CLAIM = 253_402_300_799  # 9999-12-31T23:59:59Z: later (or negative) is not a time, it is an attack
 
 # Signature only: claims are checked below with the injected clock.
 _SIGNATURE_ONLY: Options = {
@@ -65,6 +68,7 @@ class JwtVerifier:
         replay_cache: ReplayCache,
         *,
         leeway_seconds: float = 60,
+        max_lifetime_seconds: float = 300,
         clock: Callable[[], float] = time.time,
         key_sets: KeySets | None = None,
     ) -> None:
@@ -72,6 +76,7 @@ class JwtVerifier:
         self._key_sets = key_sets if key_sets is not None else KeySets(self._issuers.values())
         self._replay = replay_cache
         self._leeway = float(leeway_seconds)
+        self._max_lifetime = float(max_lifetime_seconds)
         self._clock = clock
 
     def verify(self, token: str, audience: str) -> VerifiedClient:
@@ -83,7 +88,9 @@ class JwtVerifier:
         issuer = self._trusted_issuer(unverified)
         key = select_key(self._key_source(issuer, header), header.get("kid"), alg)
         claims = _verified_claims(token, key)
-        expires_at = _check_claims(claims, issuer.iss, audience, self._clock(), self._leeway)
+        now = self._clock()
+        expires_at = _check_claims(claims, issuer.iss, audience, now, self._leeway)
+        _check_lifetime(claims, expires_at, now, self._max_lifetime, self._leeway)
         client = VerifiedClient(
             iss=issuer.iss,
             sub=_string_claim(claims, "sub"),
@@ -165,13 +172,24 @@ def _check_claims(claims: Mapping[str, Any], iss: str, audience: str, now: float
     return exp
 
 
+def _check_lifetime(
+    claims: Mapping[str, Any], exp: float, now: float, max_lifetime: float, leeway: float
+) -> None:
+    """A short-lived token only: `exp - iat` and `exp - now` at most `max_lifetime` (now with leeway)."""
+    if exp - float(claims["iat"]) > max_lifetime:
+        raise AuthError("token lifetime too long")
+    if exp - now > max_lifetime + leeway:
+        raise AuthError("token expires too far in the future")
+
+
 def _time_claim(claims: Mapping[str, Any], name: str, *, required: bool) -> Any:
     value = claims.get(name)
     if value is None:
         if required:
             raise AuthError(f"missing {name}")
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    # The range check also refuses NaN and infinities, and runs before any float() of a 400-digit int.
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= MAX_TIME_CLAIM:
         raise AuthError(f"invalid {name}")
     return float(value)
 

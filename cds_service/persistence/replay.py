@@ -3,18 +3,21 @@
 `seen_before` is one INSERT under the unique key (issuer, jti): the database, not the process, decides
 which of two simultaneous uses of a token came first. A duplicate key means the token was used before,
 unless the stored row has expired, in which case one conditional UPDATE reclaims it (still atomic: only
-one caller can move an expired row forward). Expired rows are purged at most once a minute per process.
+one caller can move an expired row forward).
+
+Every write also deletes up to `PURGE_BATCH` expired rows, oldest first, in its own short transaction: one
+row in, up to a hundred out, so the table stays as small as the tokens still live (the verifier caps a
+token's life at `BONEMET_JWT_MAX_LIFETIME_SECONDS`) without any call paying for a long backlog at once.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-import threading
 import time
 from collections.abc import Callable
 
-from sqlalchemy import Engine, delete, insert, update
+from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from cds_service.persistence.models import JtiSeen
@@ -23,7 +26,7 @@ log = logging.getLogger(__name__)
 
 MAX_STORED_JTI_CHARS = 200
 MAX_STORED_ISSUER_CHARS = 500
-PURGE_INTERVAL_SECONDS = 60.0
+PURGE_BATCH = 100
 
 
 class SqlReplayCache:
@@ -34,13 +37,11 @@ class SqlReplayCache:
         engine: Engine,
         *,
         clock: Callable[[], float] = time.time,
-        purge_interval: float = PURGE_INTERVAL_SECONDS,
+        purge_batch: int = PURGE_BATCH,
     ) -> None:
         self._engine = engine
         self._clock = clock
-        self._purge_interval = purge_interval
-        self._next_purge = 0.0
-        self._lock = threading.Lock()
+        self._purge_batch = purge_batch
 
     def seen_before(self, issuer: str, jti: str, expires_at: float) -> bool:
         """Record (issuer, jti) until `expires_at` (Unix seconds); True if it was already recorded."""
@@ -52,7 +53,7 @@ class SqlReplayCache:
             first_use = True
         except IntegrityError:
             first_use = self._reclaim_expired(issuer, key, expires_at, now)
-        self._purge_if_due(now)
+        self._purge_some()
         return not first_use
 
     def _reclaim_expired(self, issuer: str, key: str, expires_at: float, now: float) -> bool:
@@ -65,19 +66,20 @@ class SqlReplayCache:
         with self._engine.begin() as connection:
             return connection.execute(statement).rowcount == 1
 
-    def purge_expired(self) -> int:
-        """Delete rows whose tokens have expired; returns how many went."""
+    def purge_expired(self, limit: int | None = None) -> int:
+        """Delete rows whose tokens have expired (at most `limit`, oldest first); returns how many went."""
+        now = self._clock()
+        condition = JtiSeen.expires_at <= now
+        if limit is not None:
+            oldest = select(JtiSeen.id).where(condition).order_by(JtiSeen.expires_at).limit(limit)
+            condition = JtiSeen.id.in_(oldest.scalar_subquery())
         with self._engine.begin() as connection:
-            result = connection.execute(delete(JtiSeen).where(JtiSeen.expires_at <= self._clock()))
+            result = connection.execute(delete(JtiSeen).where(condition))
             return result.rowcount or 0
 
-    def _purge_if_due(self, now: float) -> None:
-        with self._lock:
-            if now < self._next_purge:
-                return
-            self._next_purge = now + self._purge_interval
+    def _purge_some(self) -> None:
         try:
-            self.purge_expired()
+            self.purge_expired(self._purge_batch)
         except Exception as exc:  # noqa: BLE001 - housekeeping must never fail a verified request
             log.warning("could not purge expired jti rows: %s", type(exc).__name__)
 

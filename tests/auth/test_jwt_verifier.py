@@ -14,7 +14,7 @@ import responses
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from cds_service.auth import VerifiedClient
+from cds_service.auth import JwtVerifier, KeySets, VerifiedClient
 from tests.auth.conftest import (
     ALT_JKU,
     AUDIENCE,
@@ -233,6 +233,41 @@ def test_not_yet_valid_token_is_refused(verifier, ec_key, clock):
 def test_token_issued_in_the_future_is_refused(verifier, ec_key, clock):
     refused(verifier, mint(ec_key, "ES384", iat=int(clock.now) + 300, exp=int(clock.now) + 600),
             "token issued in the future")
+
+
+def test_token_living_longer_than_five_minutes_is_refused(verifier, ec_key, clock):
+    """SMART Backend Services' cap: a token minted to last ten years is not a short-lived assertion."""
+    now = int(clock.now)
+    refused(verifier, mint(ec_key, "ES384", exp=now + 10 * 365 * 86400), "token lifetime too long")
+    refused(verifier, mint(ec_key, "ES384", iat=now - 301, exp=now + 60), "token lifetime too long")
+    assert verifier.verify(mint(ec_key, "ES384", iat=now - 240, exp=now + 60), AUDIENCE).iss == FILE_ISS
+
+
+def test_a_token_lives_at_most_the_cap_plus_the_leeway_from_now(verifier, ec_key, clock):
+    """`iat` may be up to the leeway ahead (clock skew), so `exp` may be cap + leeway from now, no later."""
+    now = int(clock.now)
+    assert verifier.verify(mint(ec_key, "ES384", iat=now + 60, exp=now + 360), AUDIENCE).iss == FILE_ISS
+    refused(verifier, mint(ec_key, "ES384", iat=now + 60, exp=now + 361), "token lifetime too long")
+    refused(verifier, mint(ec_key, "ES384", iat=now + 61, exp=now + 361), "token issued in the future")
+
+
+def test_lifetime_cap_is_a_setting(issuers, replay_cache, clock, ec_key):
+    hour = JwtVerifier(issuers, replay_cache, leeway_seconds=60, max_lifetime_seconds=3600, clock=clock,
+                       key_sets=KeySets(issuers, clock=clock))
+    now = int(clock.now)
+    assert hour.verify(mint(ec_key, "ES384", exp=now + 3000), AUDIENCE).iss == FILE_ISS
+    refused(hour, mint(ec_key, "ES384", exp=now + 3700), "token lifetime too long")
+
+
+@pytest.mark.parametrize(("claim", "value", "reason"), [
+    ("exp", 1e308, "invalid exp"), ("exp", 10**400, "invalid exp"), ("iat", 1e308, "invalid iat"),
+    ("iat", -5, "invalid iat"), ("nbf", 10**400, "invalid nbf"), ("nbf", -1, "invalid nbf"),
+    ("iat", 0, "token lifetime too long"),
+])
+def test_absurd_time_claims_are_refused(verifier, ec_key, claim, value, reason):
+    """`iat: 0` passed every time check before the lifetime cap; 1e308 and a 400-digit integer are not
+    times (the integer must not reach float(), which would raise OverflowError: a 500)."""
+    refused(verifier, mint(ec_key, "ES384", **{claim: value}), reason)
 
 
 @pytest.mark.parametrize("aud", ["https://cds.example.org/cds-services/other", [], ["x"], None, 7])

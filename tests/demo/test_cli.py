@@ -96,3 +96,23 @@ def test_offline_evaluate_and_the_http_route_give_the_same_cards(capsys, client,
     assert [(c["summary"], c["indicator"], c["detail"]) for c in offline] == [
         (c["summary"], c["indicator"], c["detail"]) for c in online
     ]
+
+
+def test_evaluate_refuses_what_the_route_refuses(capsys, tmp_path):
+    """Offline answers are the EHR's answers: too-deep JSON and invalid drafts are refused here too."""
+    from tests.http.requests_factory import hook_request
+
+    deep = hook_request("patient-view")
+    deep["context"]["extension"] = json.loads('{"a":' * 70 + "1" + "}" * 70)
+    invalid = hook_request("order-sign")
+    invalid["context"]["draftOrders"]["entry"] = [
+        {"resource": {"resourceType": "MedicationRequest", "id": "m1", "dosageInstruction": "twice"}}
+    ]
+    for hook, body, message in [
+        ("patient-view", deep, "nested deeper than 64 levels"),
+        ("order-sign", invalid, "/context/draftOrders/entry/0/resource is not valid FHIR R4"),
+    ]:
+        path = tmp_path / f"{hook}.json"
+        path.write_text(json.dumps(body))
+        assert main(["evaluate", "--hook", hook, str(path)]) == 1
+        assert message in capsys.readouterr().err

@@ -320,3 +320,27 @@ def test_servers_not_on_the_allow_list_are_412_and_never_contacted(fault_app, mo
     assert response.get_json()["error"] == "fhir-server-not-allowed"
     assert len(mock.calls) == 0
     assert "fhir-server-not-allowed" in caplog.text and "secret" not in caplog.text
+
+
+def test_a_response_nested_too_deep_is_unavailable_data(fault_app, mock, caplog):
+    """The request's depth limit (BONEMET_MAX_JSON_DEPTH) applies to FHIR responses too: parsed once, checked
+    once, so no reader further on meets a 1,000-level Observation."""
+    app, ehr = fault_app(), FakeEhr(mock)
+    deep = '{"a":' * 1000 + "1" + "}" * 1000
+    body = '{"resourceType": "Bundle", "type": "searchset", "entry": [{"resource": ' + deep + "}]}"
+    ehr.serve(templates(app), {"Observation": lambda: mock.get(search_url("Observation"), body=body)})
+    response, _ = call(app, ehr)
+    assert response.status_code == 200
+    assert_unavailable(app, ehr, response.get_json()["cards"], "Observation")
+    assert_logged(caplog, ehr, "nested deeper than 64 levels")
+
+
+def test_a_search_with_more_resources_than_the_cap_is_unavailable_data(fault_app, mock, caplog):
+    """BONEMET_MAX_RESOURCES_PER_CALL bounds fetched data too; a result cut short is a failure."""
+    app, ehr = fault_app(max_resources_per_call=100), FakeEhr(mock)
+    many = [observation(ehr.pid, f"o{i}", "2160-0", 1.0, "mg/dL", 400 + i) for i in range(101)]
+    answer = searchset(many)
+    ehr.serve(templates(app), {"Observation": lambda: mock.get(search_url("Observation"), json=answer)})
+    response, _ = call(app, ehr)
+    assert_unavailable(app, ehr, response.get_json()["cards"], "Observation")
+    assert_logged(caplog, ehr, "more than 100 resources")

@@ -73,7 +73,7 @@ def test_simultaneous_uses_of_one_token_get_exactly_one_acceptance(database_url:
 
 def test_an_expired_entry_does_not_make_a_new_token_a_replay(store: Store) -> None:
     clock = Clock()
-    cache, token_id = SqlReplayCache(store.engine, clock=clock, purge_interval=10**9), jti()
+    cache, token_id = SqlReplayCache(store.engine, clock=clock, purge_batch=0), jti()
     assert cache.seen_before(ISSUER, token_id, NOW + 60) is False
     clock.now = NOW + 61  # the first token can no longer pass; its row is still there
     assert cache.seen_before(ISSUER, token_id, NOW + 400) is False
@@ -81,15 +81,35 @@ def test_an_expired_entry_does_not_make_a_new_token_a_replay(store: Store) -> No
     assert rows_for(store, token_id) == 1
 
 
-def test_expired_entries_are_purged_and_live_ones_kept(store: Store) -> None:
+def test_expired_entries_are_purged_on_the_next_write_and_live_ones_kept(store: Store) -> None:
     clock = Clock()
-    cache = SqlReplayCache(store.engine, clock=clock, purge_interval=30)
+    cache = SqlReplayCache(store.engine, clock=clock)
     old, live = jti(), jti()
     cache.seen_before(ISSUER, old, NOW + 10)
     cache.seen_before(ISSUER, live, NOW + 600)
-    clock.now = NOW + 100  # past the purge interval and past `old`'s expiry
+    clock.now = NOW + 11  # past `old`'s expiry
     cache.seen_before(ISSUER, jti(), NOW + 400)
     assert (rows_for(store, old), rows_for(store, live)) == (0, 1)
+
+
+def all_rows(store: Store) -> int:
+    with store.engine.connect() as connection:
+        return connection.execute(select(func.count()).select_from(JtiSeen)).scalar_one()
+
+
+def test_each_write_purges_a_bounded_batch_of_a_backlog(store: Store) -> None:
+    """A backlog (say, rows left while the purge failed) is worked off a batch per write, never at once."""
+    clock = Clock()
+    cache = SqlReplayCache(store.engine, clock=clock, purge_batch=0)
+    for _ in range(25):
+        cache.seen_before(ISSUER, jti(), NOW + 10)
+    clock.now = NOW + 20
+    bounded = SqlReplayCache(store.engine, clock=clock, purge_batch=10)
+    bounded.seen_before(ISSUER, jti(), NOW + 300)
+    assert all_rows(store) == 25 - 10 + 1
+    bounded.seen_before(ISSUER, jti(), NOW + 300)
+    bounded.seen_before(ISSUER, jti(), NOW + 300)
+    assert all_rows(store) == 3  # the whole backlog gone, the live rows kept
 
 
 def test_a_maximal_jti_is_stored_bounded_and_still_recognised(store: Store) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import zlib
 from pathlib import Path
+from typing import Any
 
 import pytest
 import schemathesis
@@ -78,7 +79,29 @@ def test_every_operation_answers_as_documented(case: schemathesis.Case, issuer: 
     headers = {}
     if case.method == "POST" and is_positive(case, ParameterLocation.HEADER):
         headers["Authorization"] = f"Bearer {issuer.token(case.formatted_path)}"  # fresh: a jti works once
-    case.call_and_validate(headers=headers, excluded_checks=excluded)
+    response = case.call(headers=headers)
+    if draft_refused_as_fhir(response):
+        excluded.append(schemathesis.checks.positive_data_acceptance)
+    case.validate_response(
+        response, excluded_checks=excluded, headers=headers, transport_kwargs={"headers": dict(headers)}
+    )
+
+
+def draft_refused_as_fhir(response: Any) -> bool:
+    """A schema-valid call may still carry a draft that is not valid FHIR R4 (the JSON Schema checks a
+    draft's resourceType and id only; the service validates the rest with the R4B models): that 400 is
+    the documented answer, not a schema-valid request wrongly refused. Any other 400 still fails."""
+    if response.status_code != 400:
+        return False
+    try:
+        error = response.json()
+    except ValueError:
+        return False
+    field = str(error.get("field", ""))
+    message = str(error.get("message", ""))
+    return field.startswith("/context/draftOrders/entry/") and (
+        "not valid FHIR R4" in message or "unexpected resource type" in message or "distinct ids" in message
+    )
 
 
 def aim_at_a_real_service(case: schemathesis.Case) -> None:
