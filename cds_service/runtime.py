@@ -60,9 +60,16 @@ def build_runtime(settings: Settings) -> Runtime:
         allowed_origins=parse_allowed_origins(settings.fhir_allowed_hosts),
         deadline_seconds=settings.fhir_deadline_seconds,
         max_pages=settings.fhir_max_pages,
+        max_per_origin=settings.fhir_max_per_origin,
+        require_self_link=settings.fhir_require_self_link,
     )
     verifier = (
-        build_verifier(settings.trusted_issuers, store.replay_cache(), settings.jwt_leeway_seconds)
+        build_verifier(
+            settings.trusted_issuers,
+            store.replay_cache(),
+            settings.jwt_leeway_seconds,
+            jwks_deadline_seconds=settings.jwks_deadline_seconds,
+        )
         if settings.auth_enabled
         else None
     )

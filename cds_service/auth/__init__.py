@@ -28,7 +28,13 @@ __all__ = [
 
 
 def build_verifier(
-    trusted_issuers: str, replay_cache: ReplayCache, leeway_seconds: float = 60
+    trusted_issuers: str,
+    replay_cache: ReplayCache,
+    leeway_seconds: float = 60,
+    *,
+    jwks_deadline_seconds: float = 3.0,
 ) -> JwtVerifier:
     """The process's verifier, from the BONEMET_TRUSTED_ISSUERS value (inline JSON or a file path)."""
-    return JwtVerifier(parse_trusted_issuers(trusted_issuers), replay_cache, leeway_seconds=leeway_seconds)
+    issuers = parse_trusted_issuers(trusted_issuers)
+    key_sets = KeySets(issuers, timeout=jwks_deadline_seconds)
+    return JwtVerifier(issuers, replay_cache, leeway_seconds=leeway_seconds, key_sets=key_sets)
