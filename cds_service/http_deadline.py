@@ -8,9 +8,9 @@ under a deadline kept by one watchdog thread, which shuts down the socket of an 
 its deadline: the blocked read returns at once, in the status line, the headers or the body. (Connecting
 is bounded by the connect timeout, which is a single wait, not a trickle.)
 
-Sockets are found through urllib3's pool (`_get_conn` / `_put_conn`), so the watchdog only ever touches a
-connection while the exchange that took it still holds it: once back in the pool, serving someone else,
-it is out of reach of the old deadline.
+Sockets are found through urllib3's pool (`_get_conn` / `_put_conn`) and connections (`connect`), so the
+watchdog only ever touches a socket while the exchange that took it still holds it: once back in the
+pool, serving someone else, it is out of reach of the old deadline.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 log = logging.getLogger(__name__)
@@ -36,7 +37,13 @@ _current = threading.local()
 
 
 class Exchange:
-    """One request-response under a deadline: the connections it holds, and whether it was cut off."""
+    """One request-response under a deadline: the sockets it holds, and whether it was cut off.
+
+    Sockets are recorded per connection when the connection is taken from the pool (a kept-alive one)
+    or connects. The socket is kept here, not looked up on the connection at the deadline, because
+    http.client drops the connection's reference to it for a response read until the server closes
+    (no Content-Length): the body is then read from a socket only the response still knows.
+    """
 
     def __init__(self, deadline: float, *, fresh_connection: bool = False) -> None:
         self.deadline = deadline
@@ -45,21 +52,31 @@ class Exchange:
         self.reused_connection = False
         self.finished = False
         self._lock = threading.Lock()
-        self._connections: set[Any] = set()
+        self._sockets: dict[Any, Any] = {}
 
     def attach(self, conn: Any) -> None:
         with self._lock:
             if self.fresh_connection and getattr(conn, "sock", None) is not None:
                 conn.close()  # a retry after a stale keep-alive connection must not take another one
             self.reused_connection = getattr(conn, "sock", None) is not None
-            self._connections.add(conn)
             setattr(conn, _EXCHANGE_ATTR, self)
-            if self.aborted:
-                _shut_down(conn)
+            self._record(conn)
+
+    def connected(self, conn: Any) -> None:
+        with self._lock:
+            self._record(conn)
+
+    def _record(self, conn: Any) -> None:
+        sock = getattr(conn, "sock", None)
+        if sock is None:
+            return
+        self._sockets[conn] = sock
+        if self.aborted:
+            _shut_down(sock)
 
     def detach(self, conn: Any) -> None:
         with self._lock:
-            self._connections.discard(conn)
+            self._sockets.pop(conn, None)
             if getattr(conn, _EXCHANGE_ATTR, None) is self:
                 setattr(conn, _EXCHANGE_ATTR, None)
 
@@ -69,14 +86,11 @@ class Exchange:
             if self.finished:
                 return
             self.aborted = True
-            for conn in self._connections:
-                _shut_down(conn)
+            for sock in self._sockets.values():
+                _shut_down(sock)
 
 
-def _shut_down(conn: Any) -> None:
-    sock = getattr(conn, "sock", None)
-    if sock is None:
-        return
+def _shut_down(sock: Any) -> None:
     try:
         sock.shutdown(socket.SHUT_RDWR)
     except OSError:
@@ -148,7 +162,27 @@ def _detach(conn: Any) -> None:
         exchange.detach(conn)
 
 
+def _connected(conn: Any) -> None:
+    exchange = getattr(conn, _EXCHANGE_ATTR, None)
+    if exchange is not None:
+        exchange.connected(conn)
+
+
+class _TrackedHTTPConnection(HTTPConnection):
+    def connect(self) -> None:
+        super().connect()
+        _connected(self)
+
+
+class _TrackedHTTPSConnection(HTTPSConnection):
+    def connect(self) -> None:
+        super().connect()
+        _connected(self)
+
+
 class _TrackedHTTPConnectionPool(HTTPConnectionPool):
+    ConnectionCls = _TrackedHTTPConnection
+
     def _get_conn(self, timeout: float | None = None) -> Any:
         conn = super()._get_conn(timeout)
         _attach(conn)
@@ -160,6 +194,8 @@ class _TrackedHTTPConnectionPool(HTTPConnectionPool):
 
 
 class _TrackedHTTPSConnectionPool(HTTPSConnectionPool):
+    ConnectionCls = _TrackedHTTPSConnection
+
     def _get_conn(self, timeout: float | None = None) -> Any:
         conn = super()._get_conn(timeout)
         _attach(conn)

@@ -67,6 +67,11 @@ class _TrickleHandler(BaseHTTPRequestHandler):
         peer = self.peer
         peer.count()
         head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+        if peer.answer is not None and not peer.trickling:
+            time.sleep(peer.delay)
+            length = f"Content-Length: {len(peer.answer)}\r\n\r\n".encode()
+            self.wfile.write(head + length + peer.answer)
+            return
         try:
             if peer.stage == "headers":
                 self._trickle(head + b"X-Padding: ", peer)
@@ -93,9 +98,18 @@ class _TrickleHandler(BaseHTTPRequestHandler):
 class TricklingServer(_Peer):
     handler = _TrickleHandler
 
-    def __init__(self, stage: str = "headers", seconds: float = 60.0) -> None:
+    def __init__(
+        self,
+        stage: str = "headers",
+        seconds: float = 60.0,
+        *,
+        answer: bytes | None = None,
+        delay: float = 0.0,
+    ) -> None:
+        """With `answer`, the server answers it (after `delay` seconds) while `trickling` is False."""
         assert stage in ("headers", "body")
         self.stage, self.seconds = stage, seconds
+        self.answer, self.delay, self.trickling = answer, delay, answer is None
         self.gave_up_at: list[float] = []
         self.all_gave_up = threading.Event()
         super().__init__()
