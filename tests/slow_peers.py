@@ -7,18 +7,21 @@ test can tell a fetch that was cut off from one merely abandoned by its caller w
 Leaving the `with` block stops every trickle, so no test leaves a thread behind.
 
 `ChartServer` is a healthy FHIR server for one chart: reads and type-level searches, each searchset with a
-`self` link echoing the request (as HAPI and Epic do).
+`self` link echoing the request (as HAPI and Epic do). `CollapsingProxy` sits in front of a real FHIR
+server and rewrites URLs the way the SMART launcher's proxy does.
 """
 
 from __future__ import annotations
 
+import http.client
 import json
+import re
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 TRICKLE_INTERVAL = 0.05
 
@@ -167,3 +170,51 @@ class ChartServer(_Peer):
             "link": [{"relation": "self", "url": url}],
             "entry": [{"resource": r, "search": {"mode": "match"}} for r in matches],
         }
+
+
+class _ProxyHandler(BaseHTTPRequestHandler):
+    peer: CollapsingProxy
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        self.peer.count()
+        target = unquote(self.path) if self.peer.decode else self.path
+        target = re.sub(r"/{2,}", "/", target)
+        upstream = http.client.HTTPConnection(self.peer.upstream_host, self.peer.upstream_port, timeout=30)
+        try:
+            headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
+            headers["Host"] = self.headers.get("Host", "")
+            upstream.request("GET", target, headers=headers)
+            answer = upstream.getresponse()
+            payload = answer.read()
+        finally:
+            upstream.close()
+        self.send_response(answer.status)
+        self.send_header("Content-Type", answer.getheader("Content-Type") or "application/fhir+json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, *args: Any) -> None:
+        return
+
+
+class CollapsingProxy(_Peer):
+    """A reverse proxy that collapses every `//` in the request target before passing it on, as the SMART
+    launcher's FHIR proxy does (issue 11: `code=http://loinc.org|...` reached the server as
+    `http:/loinc.org|...`). With `decode`, it first percent-decodes the target, the way a careless
+    intermediary might, so even encoded values are altered. The Host header is passed on, so the
+    server's links point back at the proxy."""
+
+    handler = _ProxyHandler
+
+    def __init__(self, upstream_base: str, *, decode: bool = False) -> None:
+        parts = urlsplit(upstream_base)
+        self.upstream_host, self.upstream_port = parts.hostname or "127.0.0.1", parts.port or 80
+        self.upstream_path = parts.path
+        self.decode = decode
+        super().__init__()
+
+    @property
+    def base_url(self) -> str:
+        return self.origin + self.upstream_path

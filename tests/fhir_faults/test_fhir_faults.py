@@ -340,3 +340,39 @@ def test_servers_not_on_the_allow_list_are_412_and_never_contacted(fault_app, mo
     assert response.get_json()["error"] == "fhir-server-not-allowed"
     assert len(mock.calls) == 0
     assert "fhir-server-not-allowed" in caplog.text and "secret" not in caplog.text
+
+
+def test_a_searchset_without_a_self_link_is_unavailable_by_default(fault_app, mock, caplog):
+    """Without a `self` link nobody can tell which parameters the server applied (FHIR R4 says it SHALL
+    return them): the observations are not used, and the notice says the checks were not done."""
+    app, ehr = fault_app(), FakeEhr(mock)
+    mine = [r for r in ehr.resources if r["resourceType"] == "Observation"]
+    unlinked = lambda: mock.get(search_url("Observation"), json=searchset(mine))  # noqa: E731
+    ehr.serve(templates(app), {"Observation": unlinked})
+    response, _ = call(app, ehr)
+    assert response.status_code == 200
+    assert_unavailable(app, ehr, response.get_json()["cards"], "Observation")
+    assert_logged(caplog, ehr, "searchset has no self link")
+
+
+def test_a_site_may_accept_searchsets_without_a_self_link(fault_app, mock):
+    """BONEMET_FHIR_REQUIRE_SELF_LINK=false, for a server known to omit the link: the cards are complete."""
+    app, ehr = fault_app(fhir_require_self_link=False), FakeEhr(mock)
+    mine = [r for r in ehr.resources if r["resourceType"] == "Observation"]
+    unlinked = lambda: mock.get(search_url("Observation"), json=searchset(mine))  # noqa: E731
+    ehr.serve(templates(app), {"Observation": unlinked})
+    response, _ = call(app, ehr)
+    assert response.status_code == 200
+    assert comparable(response.get_json()["cards"]) == comparable(baseline(app, ehr))
+
+
+def test_search_values_are_sent_percent_encoded(fault_app, mock):
+    """No `//` (nor `|` or `:`) of a code system reaches the wire unencoded, where a proxy could alter it;
+    commas stay, they separate a parameter's values."""
+    app, ehr = fault_app(), FakeEhr(mock)
+    ehr.serve(templates(app))
+    call(app, ehr)
+    (sent,) = [c.request.url for c in mock.calls if "/Observation?" in c.request.url]
+    query = sent.split("?", 1)[1]
+    assert "//" not in query and "|" not in query
+    assert "code=http%3A%2F%2Floinc.org%7C" in query and ",http%3A%2F%2Floinc.org%7C" in query
