@@ -1,11 +1,14 @@
 """Where the public keys of trusted issuers come from, and which key may verify which token.
 
 A key source is either a JWK Set file (read once at start-up) or a URL (fetched through one
-`jwt.PyJWKClient` per URL, with a 3 s timeout and no redirects). URL key sets are cached for `lifespan`
-seconds; a token naming an unknown `kid` triggers at most one re-fetch per URL per `cooldown` seconds,
-so a stream of junk `kid`s cannot turn the service into a fetch amplifier against the issuer, nor tie up
-workers in timeouts. Failed fetches count toward the cooldown too, and a last good key set keeps being
-served for `stale_grace` seconds past its lifespan when the issuer's endpoint is down.
+`jwt.PyJWKClient` per URL, no redirects, the whole exchange within one deadline,
+BONEMET_JWKS_DEADLINE_SECONDS, 3 s). Fetches are single-flight per URL and nobody waits past their own
+deadline for one, so an endpoint that trickles costs its own callers at most the deadline and other
+issuers nothing. URL key sets are cached for `lifespan` seconds; a token naming an unknown `kid` triggers
+at most one re-fetch per URL per `cooldown` seconds, so a stream of junk `kid`s cannot turn the service
+into a fetch amplifier against the issuer, nor tie up workers in timeouts. Failed fetches count toward the
+cooldown too, and a last good key set keeps being served for `stale_grace` seconds past its lifespan when
+the issuer's endpoint is down.
 
 Which algorithm a key may verify is decided from the key, never from the JWK Set's default alone: a JWK
 with `alg` verifies only that algorithm; without `alg`, an RSA key verifies RS*/PS* and an EC key the ES*

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from cds_service.auth import JwtVerifier, KeySets, TrustedIssuer
+from cds_service.auth import JwtVerifier, KeySets, TrustedIssuer, build_verifier
 from cds_service.auth.key_sets import UrlKeySource
 from cds_service.errors import AuthError
 from tests.auth.conftest import AUDIENCE, FILE_ISS, URL_ISS, FakeClock, jwks, mint, public_jwk
@@ -106,3 +106,14 @@ def test_a_file_issuer_is_verified_while_a_url_issuer_trickles(file_jwks, ec_key
         assert not url_callers.is_alive()
         with pytest.raises(AuthError, match="issuer key set unavailable"):
             verifier.verify(mint(ec_key, "ES384", iss=URL_ISS, kid="k1"), AUDIENCE)
+
+
+def test_the_deadline_setting_reaches_the_key_set_fetch(ec_key, replay_cache):
+    """build_verifier (what the app uses) passes BONEMET_JWKS_DEADLINE_SECONDS to the fetch: a token of
+    an issuer whose endpoint trickles for a minute is refused within seconds."""
+    with TricklingServer("headers", TRICKLE_SECONDS) as peer:
+        url = peer.origin + "/jwks.json"
+        issuers = json.dumps([{"iss": URL_ISS, "jwks_url": url}])
+        verifier = build_verifier(issuers, replay_cache, jwks_deadline_seconds=DEADLINE_SECONDS)
+        (outcome,) = in_threads(1, lambda: verifier.verify(mint(ec_key, "ES384", iss=URL_ISS), AUDIENCE))
+        assert isinstance(outcome, AuthError) and outcome.message == "issuer key set unavailable"

@@ -1,0 +1,173 @@
+"""Slow and wrong peers, measured (issue 11): how soon a trickling FHIR server or JWK Set endpoint is cut
+off against its deadline, how many calls a healthy FHIR origin gets served while another trickles, and how
+many calls fail on kept-alive connections the server closes.
+
+    .venv/bin/python -m bench.slow_peers            # cut-offs and starvation, about a minute
+    .venv/bin/python -m bench.slow_peers --keepalive  # plus 24 calls 3-5 s apart (about 2 minutes)
+
+The peers are the test servers of tests/slow_peers.py and the Medplum test server; each trickles one byte
+every 50 ms for a minute unless cut off.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from cds_service.app import create_app
+from cds_service.auth.key_sets import UrlKeySource
+from cds_service.errors import AuthError
+from cds_service.fhir_client import FhirClient
+from cds_service.local_fhir_server import LocalFhirServer
+from cds_service.settings import Settings
+from tests.fhir_server_mode.chart import chart, hook_body, new_patient_id, rule_ids, transaction
+from tests.slow_peers import ChartServer, TricklingServer
+
+URL = "/cds-services/bonemet-patient-view"
+
+
+def _settings(tmp: Path, **values: Any) -> Settings:
+    return Settings(auth_mode="off", database_url=f"sqlite:///{tmp / 'bench.sqlite3'}", **values)
+
+
+def fhir_cut_off(stage: str, deadline: float) -> dict[str, float]:
+    with TricklingServer(stage, 60.0) as peer:
+        client = FhirClient(allowed_origins=frozenset({peer.origin}), deadline_seconds=deadline)
+        started = time.monotonic()
+        result = client.search_all(peer.origin + "/fhir", {"q": "Observation?patient=x"}, None)["q"]
+        answered = time.monotonic() - started
+        peer.all_gave_up.wait(30)
+        let_go = (peer.gave_up_at[0] - started) if peer.gave_up_at else float("nan")
+    assert not result.ok
+    return {"deadline_s": deadline, "answered_s": round(answered, 3), "connection_closed_s": round(let_go, 3)}
+
+
+def jwks_cut_off(stage: str, deadline: float, callers: int = 4) -> dict[str, Any]:
+    with TricklingServer(stage, 60.0) as peer:
+        source = UrlKeySource(peer.origin + "/jwks.json", timeout=deadline)
+        ends: list[float] = []
+        started = time.monotonic()
+
+        def ask() -> None:
+            try:
+                source.keys()
+            except AuthError:
+                ends.append(time.monotonic() - started)
+
+        threads = [threading.Thread(target=ask) for _ in range(callers)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(90)
+        peer.all_gave_up.wait(30)
+        let_go = (peer.gave_up_at[0] - started) if peer.gave_up_at else float("nan")
+        fetches = peer.requests
+    return {
+        "deadline_s": deadline,
+        "callers": callers,
+        "refused": len(ends),
+        "last_refused_s": round(max(ends), 3) if ends else None,
+        "fetches": fetches,
+        "connection_closed_s": round(let_go, 3),
+    }
+
+
+def healthy_while_trickling(seconds: float, flooders: int, deadline: float) -> dict[str, Any]:
+    pid = new_patient_id()
+    resources = chart(pid)
+    with TricklingServer("headers", 600.0) as slow, ChartServer(resources) as healthy:
+        tmp = Path(tempfile.mkdtemp())
+        settings = _settings(
+            tmp, fhir_allowed_hosts=f"{slow.origin},{healthy.origin}", fhir_deadline_seconds=deadline
+        )
+        app = create_app(settings)
+        stop = threading.Event()
+        slow_calls: list[int] = []
+
+        def flood() -> None:
+            while not stop.is_set():
+                slow_calls.append(
+                    app.test_client().post(URL, json=hook_body(pid, server=slow.origin)).status_code
+                )
+
+        threads = [threading.Thread(target=flood, daemon=True) for _ in range(flooders)]
+        for thread in threads:
+            thread.start()
+        time.sleep(1.0)
+        complete, degraded, latencies = 0, 0, []
+        ends = time.monotonic() + seconds
+        while time.monotonic() < ends:
+            began = time.monotonic()
+            response = app.test_client().post(URL, json=hook_body(pid, server=healthy.base_url))
+            latencies.append((time.monotonic() - began) * 1000)
+            ok = response.status_code == 200 and "DATA-UNAVAILABLE" not in rule_ids(
+                response.get_json()["cards"]
+            )
+            complete, degraded = complete + ok, degraded + (not ok)
+        stop.set()
+        for thread in threads:
+            thread.join(2 * deadline + 10)
+    return {
+        "window_s": seconds,
+        "flooding_callers": flooders,
+        "slow_origin_calls": len(slow_calls),
+        "slow_origin_requests": slow.requests,
+        "healthy_calls_complete": complete,
+        "healthy_calls_degraded": degraded,
+        "healthy_p50_ms": round(statistics.median(latencies), 1),
+        "healthy_max_ms": round(max(latencies), 1),
+    }
+
+
+def keepalive(calls: int, low: float, high: float) -> dict[str, Any]:
+    rng = random.Random(11)
+    server = LocalFhirServer()
+    base_url = server.start()
+    try:
+        pid = new_patient_id()
+        server.load(transaction(chart(pid)))
+        server_origin = base_url.split("/fhir", 1)[0]
+        app = create_app(_settings(Path(tempfile.mkdtemp()), fhir_allowed_hosts=server_origin))
+        failed = 0
+        for index in range(calls):
+            if index:
+                time.sleep(rng.uniform(low, high))
+            response = app.test_client().post(URL, json=hook_body(pid, server=base_url))
+            body = response.get_json()
+            failed += response.status_code != 200 or "DATA-UNAVAILABLE" in rule_ids(body.get("cards", []))
+    finally:
+        server.stop()
+    return {"calls": calls, "spacing_s": [low, high], "server_keepalive_s": 5, "failed_calls": failed}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--keepalive", action="store_true", help="also run the keep-alive measurement")
+    parser.add_argument("--out", type=Path, default=None, help="write the results as JSON here")
+    args = parser.parse_args()
+    results: dict[str, Any] = {
+        "fhir_cut_off": {
+            f"{stage}-{deadline:g}s": fhir_cut_off(stage, deadline)
+            for stage in ("headers", "body")
+            for deadline in (1.0, 3.0)
+        },
+        "jwks_cut_off": {f"{stage}-3s": jwks_cut_off(stage, 3.0) for stage in ("headers", "body")},
+        "healthy_while_trickling": healthy_while_trickling(20.0, 4, 3.0),
+    }
+    if args.keepalive:
+        results["keepalive"] = keepalive(24, 3.0, 5.0)
+    text = json.dumps(results, indent=2)
+    print(text)
+    if args.out:
+        args.out.write_text(text + "\n")
+
+
+if __name__ == "__main__":
+    main()
