@@ -25,6 +25,7 @@ Slow and wrong servers (issue 11):
 from __future__ import annotations
 
 import logging
+import os
 import re
 import threading
 import time
@@ -93,6 +94,8 @@ def parse_allowed_origins(value: str) -> frozenset[str]:
 
 _EXECUTORS: dict[tuple[str, int], ThreadPoolExecutor] = {}
 _EXECUTORS_LOCK = threading.Lock()
+# A forked worker inherits executors whose threads did not survive the fork: start afresh in the child.
+os.register_at_fork(after_in_child=_EXECUTORS.clear)
 
 
 def _executor_for(origin: str, max_per_origin: int) -> ThreadPoolExecutor:
