@@ -71,6 +71,10 @@ class _TrickleHandler(BaseHTTPRequestHandler):
         peer.count()
         head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
         if peer.answer is not None and not peer.trickling:
+            self.served = getattr(self, "served", 0) + 1
+            if peer.drop_reused and self.served > 1:
+                self.close_connection = True  # closed unanswered: the keep-alive race, every time
+                return
             time.sleep(peer.delay)
             length = f"Content-Length: {len(peer.answer)}\r\n\r\n".encode()
             self.wfile.write(head + length + peer.answer)
@@ -113,6 +117,7 @@ class TricklingServer(_Peer):
         assert stage in ("headers", "body")
         self.stage, self.seconds = stage, seconds
         self.answer, self.delay, self.trickling = answer, delay, answer is None
+        self.drop_reused = False
         self.gave_up_at: list[float] = []
         self.all_gave_up = threading.Event()
         super().__init__()

@@ -33,7 +33,7 @@ from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
 from cds_service.auth.issuers import TrustedIssuer
 from cds_service.errors import AuthError, ConfigurationError
-from cds_service.http_deadline import deadline_session, exchange_until
+from cds_service.http_deadline import deadline_session, exchange_until, is_stale_connection_failure
 
 log = logging.getLogger(__name__)
 
@@ -153,17 +153,23 @@ class _RequestsJwksClient(PyJWKClient):
 
     def fetch_data(self) -> Any:
         deadline = time.monotonic() + self.timeout
-        with exchange_until(deadline) as exchange:
-            try:
-                body = self._get(deadline)
-            except (requests.RequestException, OSError, ValueError) as exc:
-                if exchange.aborted:
-                    raise PyJWKClientConnectionError("deadline exceeded") from None
-                raise PyJWKClientConnectionError(type(exc).__name__) from None
+        body = self._fetch(deadline, fresh_connection=False)
         try:
             return json.loads(body)
         except (ValueError, RecursionError):
             raise PyJWKClientError("response is not JSON") from None
+
+    def _fetch(self, deadline: float, *, fresh_connection: bool) -> bytes:
+        """The body, sent once more on a new connection if a kept-alive one was closed under it."""
+        with exchange_until(deadline, fresh_connection=fresh_connection) as exchange:
+            try:
+                return self._get(deadline)
+            except (requests.RequestException, OSError, ValueError) as exc:
+                if exchange.aborted:
+                    raise PyJWKClientConnectionError("deadline exceeded") from None
+                if fresh_connection or not is_stale_connection_failure(exc, exchange):
+                    raise PyJWKClientConnectionError(type(exc).__name__) from None
+        return self._fetch(deadline, fresh_connection=True)
 
     def _get(self, deadline: float) -> bytes:
         with self._session.get(

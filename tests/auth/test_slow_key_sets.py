@@ -117,3 +117,17 @@ def test_the_deadline_setting_reaches_the_key_set_fetch(ec_key, replay_cache):
         verifier = build_verifier(issuers, replay_cache, jwks_deadline_seconds=DEADLINE_SECONDS)
         (outcome,) = in_threads(1, lambda: verifier.verify(mint(ec_key, "ES384", iss=URL_ISS), AUDIENCE))
         assert isinstance(outcome, AuthError) and outcome.message == "issuer key set unavailable"
+
+
+def test_a_kept_alive_connection_closed_by_the_endpoint_is_fetched_again_on_a_new_one(ec_key):
+    """The second fetch meets the kept-alive connection the endpoint has closed (unanswered): it is sent
+    once more on a new connection and the refresh succeeds."""
+    clock = FakeClock()
+    body = json.dumps(jwks(public_jwk(ec_key, "k1"))).encode()
+    with TricklingServer(answer=body) as peer:
+        peer.drop_reused = True
+        source = UrlKeySource(peer.origin + "/jwks.json", timeout=5.0, cooldown=15, clock=clock)
+        assert [k.kid for k in source.keys()] == ["k1"]
+        clock.advance(16)
+        assert source.refresh()
+        assert peer.requests == 3
