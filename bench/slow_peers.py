@@ -3,7 +3,9 @@ off against its deadline, how many calls a healthy FHIR origin gets served while
 many calls fail on kept-alive connections the server closes.
 
     .venv/bin/python -m bench.slow_peers            # cut-offs and starvation, about a minute
-    .venv/bin/python -m bench.slow_peers --keepalive  # plus 24 calls 3-5 s apart (about 2 minutes)
+    .venv/bin/python -m bench.slow_peers --keepalive  # plus calls spaced around the server's keep-alive
+                                                      # (24 at 3-5 s of 5 s, 40 at 0.95-1.05 s of 1 s,
+                                                      # 12 against a server dropping reused connections)
 
 The peers are the test servers of tests/slow_peers.py and the Medplum test server; each trickles one byte
 every 50 ms for a minute unless cut off.
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import statistics
 import tempfile
@@ -126,8 +129,15 @@ def healthy_while_trickling(seconds: float, flooders: int, deadline: float) -> d
     }
 
 
-def keepalive(calls: int, low: float, high: float) -> dict[str, Any]:
+def keepalive(
+    calls: int, low: float, high: float, keepalive_ms: int = 5000, drop_reused: bool = False
+) -> dict[str, Any]:
+    """Calls `low`-`high` s apart against the Medplum server's keep-alive; a call fails when any of its
+    queries meets a connection the server closed as it was reused (412 or DATA-UNAVAILABLE). With
+    `drop_reused` the server closes every reused connection unanswered (the race, every time)."""
     rng = random.Random(11)
+    os.environ["FHIR_KEEPALIVE_MS"] = str(keepalive_ms)
+    os.environ["FHIR_DROP_REUSED_CONNECTIONS"] = "1" if drop_reused else "0"
     server = LocalFhirServer()
     base_url = server.start()
     try:
@@ -144,7 +154,14 @@ def keepalive(calls: int, low: float, high: float) -> dict[str, Any]:
             failed += response.status_code != 200 or "DATA-UNAVAILABLE" in rule_ids(body.get("cards", []))
     finally:
         server.stop()
-    return {"calls": calls, "spacing_s": [low, high], "server_keepalive_s": 5, "failed_calls": failed}
+    spacing = [low, high]
+    return {
+        "calls": calls,
+        "spacing_s": spacing,
+        "server_keepalive_ms": keepalive_ms,
+        "server_drops_reused_connections": drop_reused,
+        "failed_calls": failed,
+    }
 
 
 def main() -> None:
@@ -163,6 +180,8 @@ def main() -> None:
     }
     if args.keepalive:
         results["keepalive"] = keepalive(24, 3.0, 5.0)
+        results["keepalive_race"] = keepalive(40, 0.95, 1.05, keepalive_ms=1000)
+        results["keepalive_dropped"] = keepalive(12, 0.5, 1.0, drop_reused=True)
     text = json.dumps(results, indent=2)
     print(text)
     if args.out:
