@@ -21,6 +21,7 @@ import statistics
 import tempfile
 import threading
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -164,9 +165,88 @@ def keepalive(
     }
 
 
+def production_server(seconds: float = 15.5, url_callers: int = 8) -> dict[str, Any]:
+    """The production server (gunicorn, 2 workers x 4 threads, JWT on) trusting a file-based issuer and
+    one whose JWK Set endpoint trickles: while `url_callers` keep calling with the trickling issuer's
+    tokens, how the file issuer's calls fare; then how long a graceful stop takes. The stop comes just
+    after the 15 s refresh cooldown, so key set fetches are in flight when it comes."""
+    import jwt  # noqa: PLC0415 - only this measurement signs tokens
+    import requests  # noqa: PLC0415
+    from cryptography.hazmat.primitives.asymmetric import ec  # noqa: PLC0415
+
+    from bench.soak import ISSUER, ProductionServer, feedback_body  # noqa: PLC0415
+
+    url_iss, path = "https://slow-issuer.bonemet.local", "/cds-services/bonemet-patient-view/feedback"
+    url_key = ec.generate_private_key(ec.SECP384R1())
+    with TricklingServer("headers", 600.0) as jwks_peer:
+        directory = Path(tempfile.mkdtemp())
+        server = ProductionServer(directory, database_url=f"sqlite:///{directory / 'stop.sqlite3'}")
+        issuers = json.loads(server.signer.trusted_issuers())
+        issuers.append({"iss": url_iss, "jwks_url": jwks_peer.origin + "/jwks.json"})
+        server._extra_env = {"BONEMET_TRUSTED_ISSUERS": json.dumps(issuers)}  # noqa: SLF001
+        server.start()
+        url = server.base_url + path
+
+        def url_token() -> str:
+            now = int(time.time())
+            claims = {"iss": url_iss, "aud": url, "iat": now, "exp": now + 300, "jti": str(time.time_ns())}
+            return "Bearer " + jwt.encode(claims, url_key, algorithm="ES384", headers={"kid": "k"})
+
+        stop = threading.Event()
+
+        def flood() -> None:
+            while not stop.is_set():
+                try:
+                    requests.post(
+                        url,
+                        json=feedback_body(str(uuid.uuid4())),
+                        headers={"Authorization": url_token()},
+                        timeout=90,
+                    )
+                except requests.RequestException:
+                    pass
+
+        threads = [threading.Thread(target=flood, daemon=True) for _ in range(url_callers)]
+        for thread in threads:
+            thread.start()
+        time.sleep(0.5)
+        served, failed, latencies = 0, 0, []
+        ends = time.monotonic() + seconds
+        while time.monotonic() < ends:
+            began = time.monotonic()
+            try:
+                headers = {"Authorization": server.signer.authorization(url)}
+                ok = (
+                    requests.post(
+                        url, json=feedback_body(str(uuid.uuid4())), headers=headers, timeout=30
+                    ).status_code
+                    == 200
+                )
+            except requests.RequestException:
+                ok = False
+            latencies.append((time.monotonic() - began) * 1000)
+            served, failed = served + ok, failed + (not ok)
+            time.sleep(0.1)
+        stopping = time.monotonic()
+        server.stop()
+        stop_seconds = time.monotonic() - stopping
+        stop.set()
+    assert ISSUER  # the file issuer is the soak's
+    return {
+        "window_s": seconds,
+        "trickling_issuer_callers": url_callers,
+        "file_issuer_calls_ok": served,
+        "file_issuer_calls_failed": failed,
+        "file_issuer_p50_ms": round(statistics.median(latencies), 1),
+        "file_issuer_max_ms": round(max(latencies), 1),
+        "graceful_stop_s": round(stop_seconds, 2),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--keepalive", action="store_true", help="also run the keep-alive measurement")
+    parser.add_argument("--server", action="store_true", help="also measure the production server")
     parser.add_argument("--out", type=Path, default=None, help="write the results as JSON here")
     args = parser.parse_args()
     results: dict[str, Any] = {
@@ -182,6 +262,8 @@ def main() -> None:
         results["keepalive"] = keepalive(24, 3.0, 5.0)
         results["keepalive_race"] = keepalive(40, 0.95, 1.05, keepalive_ms=1000)
         results["keepalive_dropped"] = keepalive(12, 0.5, 1.0, drop_reused=True)
+    if args.server:
+        results["production_server"] = production_server()
     text = json.dumps(results, indent=2)
     print(text)
     if args.out:
