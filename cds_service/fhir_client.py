@@ -305,6 +305,11 @@ def encode_query(base: str, relative: str) -> Query:
     return Query(urljoin(base, f"{path}?{'&'.join(parts)}"), tuple(sent))
 
 
+# Parameters that shape the answer (paging, order, extra resources, format) without choosing which
+# resources match: servers need not echo them, and leaving one out does not make "no match" wrong.
+_RESULT_PARAMETERS = frozenset(
+    {"_count", "_sort", "_include", "_revinclude", "_elements", "_summary", "_total", "_format", "_pretty"}
+)
 _REFERENCE = re.compile(r"^[A-Z][A-Za-z]+/([A-Za-z0-9\-.]{1,64})$")
 
 
@@ -333,6 +338,8 @@ def check_applied(
     for name, value in parse_qsl(parts.query, keep_blank_values=True):
         applied.setdefault(name, []).append(_value_set(value))
     for name, value in sent:
+        if name.split(":", 1)[0] in _RESULT_PARAMETERS:
+            continue
         if _value_set(value) not in applied.get(name, []):
             shown = "not applied" if name not in applied else "applied with another value"
             raise FetchFailed(f"the server reports search parameter {name[:40]} {shown}; result not used")

@@ -75,3 +75,15 @@ def test_no_self_link_fails_unless_the_site_allows_it():
     with pytest.raises(FetchFailed, match="no self link"):
         check_applied({"resourceType": "Bundle"}, params, "Observation", require_self_link=True)
     check_applied({"resourceType": "Bundle"}, params, "Observation", require_self_link=False)
+
+
+def test_result_shaping_parameters_need_not_be_echoed():
+    """`_sort`, `_count`, `_include` change order, paging or extra resources, not which resources match."""
+    params = sent("Observation?patient=p-1&_sort=-date&_count=50&_include=Observation:subject")
+    check_applied(bundle(f"{BASE}Observation?patient=p-1"), params, "Observation", require_self_link=True)
+
+
+def test_filtering_underscore_parameters_must_be_echoed():
+    params = sent("Observation?patient=p-1&_lastUpdated=ge2026-01-01")
+    with pytest.raises(FetchFailed, match="_lastUpdated not applied"):
+        check_applied(bundle(f"{BASE}Observation?patient=p-1"), params, "Observation", require_self_link=True)
