@@ -4,7 +4,8 @@
 
 It serves one synthetic patient (`bench.patients`): `GET /fhir/Patient/<id>` and type-level searches
 (`GET /fhir/<Type>?patient=...`) answered with the whole searchset of that type (the query's code filter
-is not applied: the benchmark's Observations all carry prefetch codes anyway). Threaded, so concurrent
+is not applied: the benchmark's Observations all carry prefetch codes anyway), its `self` link echoing
+the query. Threaded, so concurrent
 queries wait concurrently: a service that runs its queries in parallel takes about one delay, one that
 runs them in turn takes the sum. It runs in its own process so its JSON encoding does not share the
 measured process's interpreter lock.
@@ -58,6 +59,8 @@ def make_server(port: int, size: str, delay: float) -> ThreadingHTTPServer:
             time.sleep(delay)
             path = urlsplit(self.path).path.removeprefix("/fhir")
             body = answers.get(path)
+            if body is not None and "?" in self.path:
+                body = _with_self_link(body, f"http://{self.headers.get('Host')}{self.path}")
             status = 200 if body is not None else 404
             payload = body if body is not None else orjson.dumps(_not_found())
             self.send_response(status)
@@ -73,6 +76,12 @@ def make_server(port: int, size: str, delay: float) -> ThreadingHTTPServer:
     server.daemon_threads = True
     server.request_queue_size = 128
     return server
+
+
+def _with_self_link(searchset: bytes, url: str) -> bytes:
+    """The searchset with a `self` link echoing the query, which the service requires (FHIR R4: the
+    parameters the server applied). Spliced in, so the heavy chart is not re-encoded per request."""
+    return b'{"link":' + orjson.dumps([{"relation": "self", "url": url}]) + b"," + searchset[1:]
 
 
 def _not_found() -> dict[str, Any]:

@@ -2,30 +2,49 @@
 
 The allow-list of origins is the first SSRF defence (hospital FHIR servers often have private addresses,
 so a private-IP ban alone would be wrong); redirects are never followed, `next` links to another origin
-are refused, proxy variables are ignored. Per-socket timeouts do not bound a server that trickles bytes,
-so the deadline of the whole batch is enforced here, while reading (shared/LIBRARIES.md).
+are refused, proxy variables are ignored.
+
+Slow and wrong servers (issue 11):
+
+- Per-socket timeouts do not bound a server that trickles bytes, so every exchange (connect, headers,
+  body) runs under the call's deadline and is cut off there (`http_deadline`).
+- Each origin has its own bounded set of fetch threads (`max_per_origin`): a server that hangs can
+  tie up its own threads until the deadline, never those of another origin.
+- A kept-alive connection the server has just closed fails before any answer; that read is sent once
+  more on a fresh connection (all reads here are GETs, so repeating one is safe).
+- Search values are percent-encoded (`http://loinc.org|2160-0` -> `http%3A%2F%2Floinc.org%7C2160-0`):
+  a proxy that collapses `//` in URLs turned the LOINC system into `http:/loinc.org` and every lab
+  search matched nothing. Commas stay literal: they separate the values of one parameter.
+- A searchset must show, in its `self` link, that the server applied every parameter as sent (FHIR R4
+  search: "the server SHALL return the parameters that were actually used"). A parameter missing or
+  altered there makes the query unavailable: an empty result from a search the server did not run as
+  asked is not "no results". A searchset without a `self` link cannot be checked and is refused unless
+  the site turns `require_self_link` off for a server known to omit it.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import re
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import unquote, urljoin, urlsplit
+from urllib.parse import parse_qsl, quote, unquote, urljoin, urlsplit
 
 import orjson
 import requests
 
 from cds_service.errors import ConfigurationError, FhirAccessRefused
+from cds_service.http_deadline import deadline_session, exchange_until, is_stale_connection_failure
 from cds_service.json_limits import TooDeep, loads_bounded
 
 log = logging.getLogger(__name__)
 # urllib3 logs each request line at DEBUG, and the path and query carry the patient id: keep it at INFO
 # whatever BONEMET_LOG_LEVEL says (logs must never contain identifiers).
 logging.getLogger("urllib3.connectionpool").setLevel(logging.INFO)
-_POOL = ThreadPoolExecutor(max_workers=12, thread_name_prefix="fhir")
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
@@ -74,6 +93,33 @@ def parse_allowed_origins(value: str) -> frozenset[str]:
     return frozenset(origins)
 
 
+_EXECUTORS: dict[tuple[str, int], ThreadPoolExecutor] = {}
+_EXECUTORS_LOCK = threading.Lock()
+# A forked worker inherits executors whose threads did not survive the fork: start afresh in the child.
+os.register_at_fork(after_in_child=_EXECUTORS.clear)
+
+
+def _executor_for(origin: str, max_per_origin: int) -> ThreadPoolExecutor:
+    """The fetch threads of one origin, shared by every client of the process. The allow-list is fixed
+    at start-up, so there are at most as many executors as allowed origins."""
+    key = (origin, max_per_origin)
+    with _EXECUTORS_LOCK:
+        executor = _EXECUTORS.get(key)
+        if executor is None:
+            executor = _EXECUTORS[key] = ThreadPoolExecutor(
+                max_workers=max_per_origin, thread_name_prefix="fhir"
+            )
+        return executor
+
+
+@dataclass(frozen=True)
+class Query:
+    """One prefetch query as sent: its URL, and for a search the parameters the server must echo."""
+
+    url: str
+    params: tuple[tuple[str, str], ...] | None
+
+
 class FhirClient:
     def __init__(
         self,
@@ -84,6 +130,8 @@ class FhirClient:
         max_bytes: int = 20_000_000,
         max_depth: int = 64,
         max_resources: int = 10_000,
+        max_per_origin: int = 10,
+        require_self_link: bool = True,
     ):
         self.allowed_origins = allowed_origins
         self.deadline_seconds = deadline_seconds
@@ -91,8 +139,9 @@ class FhirClient:
         self.max_bytes = max_bytes
         self.max_depth = max_depth
         self.max_resources = max_resources
-        self.session = requests.Session()
-        self.session.trust_env = False
+        self.max_per_origin = max_per_origin
+        self.require_self_link = require_self_link
+        self.session = deadline_session(pool_maxsize=max_per_origin)
 
     def check_allowed(self, base_url: str) -> str:
         try:
@@ -107,8 +156,9 @@ class FhirClient:
         origin = self.check_allowed(base_url)
         deadline = time.monotonic() + self.deadline_seconds
         base = base_url.rstrip("/") + "/"
+        executor = _executor_for(origin, self.max_per_origin)
         futures = {
-            key: _POOL.submit(self._query, origin, urljoin(base, q), token, deadline)
+            key: executor.submit(self._query, origin, encode_query(base, q), token, deadline)
             for key, q in queries.items()
         }
         wait(futures.values(), timeout=max(0.0, deadline - time.monotonic()) + 0.05)
@@ -125,18 +175,21 @@ class FhirClient:
                 log.warning("FHIR read failed for prefetch key %s: %s", key, results[key].reason)
         return results
 
-    def _query(self, origin: str, url: str, token: str | None, deadline: float) -> FetchResult:
+    def _query(self, origin: str, query: Query, token: str | None, deadline: float) -> FetchResult:
         """Read one query, following `next` links on the same origin up to `max_pages` pages.
 
         A result cut short by the page cap is a failure, not a partial success: rules deciding on the
         first pages only could miss the newest result (searches are not sorted) and stay silent.
         """
+        url = query.url
         expected_type = _searched_type(url)
         resources: list[dict[str, Any]] = []
-        for _page in range(self.max_pages):
+        for page in range(self.max_pages):
             body = self._get(url, token, deadline)
             if body.get("resourceType") != "Bundle":
                 return _single(body, url)
+            if page == 0 and query.params is not None:
+                check_applied(body, query.params, expected_type, require_self_link=self.require_self_link)
             resources += _matches(body, expected_type)
             if len(resources) > self.max_resources:
                 raise FetchFailed(
@@ -156,19 +209,9 @@ class FhirClient:
         headers = {"Accept": "application/fhir+json"}
         if token:
             headers["Authorization"] = f"Bearer {token}"
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise FetchFailed("deadline exceeded")
-        with self.session.get(
-            url, headers=headers, timeout=(min(remaining, 2.0), remaining), stream=True, allow_redirects=False
-        ) as response:
-            if response.status_code == 429 and not retried:
-                return self._retry_after(response, url, token, deadline)
-            if response.is_redirect:
-                raise FetchFailed(f"HTTP {response.status_code} redirect; redirects are not followed")
-            if response.status_code != 200:
-                raise FetchFailed(f"HTTP {response.status_code}")
-            raw = self._read(response, deadline)
+        raw = self._exchange(url, headers, token, deadline, retried)
+        if isinstance(raw, dict):
+            return raw
         try:
             parsed = loads_bounded(raw, self.max_depth)
         except orjson.JSONDecodeError:
@@ -178,6 +221,53 @@ class FhirClient:
         if not isinstance(parsed, dict):
             raise FetchFailed("response is not a FHIR resource")
         return parsed
+
+    def _exchange(
+        self, url: str, headers: dict[str, str], token: str | None, deadline: float, retried: bool
+    ) -> bytes | dict[str, Any]:
+        """One GET under the deadline; sent once more on a fresh connection if a kept-alive one turns
+        out to have been closed by the server before it answered."""
+        for fresh in (False, True):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise FetchFailed("deadline exceeded")
+            with exchange_until(deadline, fresh_connection=fresh) as exchange:
+                try:
+                    response = self.session.get(
+                        url,
+                        headers=headers,
+                        timeout=(min(remaining, 2.0), remaining),
+                        stream=True,
+                        allow_redirects=False,
+                    )
+                except requests.RequestException as exc:
+                    if exchange.aborted:
+                        raise FetchFailed("deadline exceeded before the server answered") from None
+                    if not fresh and is_stale_connection_failure(exc, exchange):
+                        log.info("FHIR server closed a kept-alive connection; reading again on a new one")
+                        continue
+                    raise
+                try:
+                    with response:
+                        return self._answer(response, url, token, deadline, retried)
+                except FetchFailed:
+                    raise
+                except Exception:
+                    if exchange.aborted:
+                        raise FetchFailed("deadline exceeded while reading") from None
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
+
+    def _answer(
+        self, response: requests.Response, url: str, token: str | None, deadline: float, retried: bool
+    ) -> bytes | dict[str, Any]:
+        if response.status_code == 429 and not retried:
+            return self._retry_after(response, url, token, deadline)
+        if response.is_redirect:
+            raise FetchFailed(f"HTTP {response.status_code} redirect; redirects are not followed")
+        if response.status_code != 200:
+            raise FetchFailed(f"HTTP {response.status_code}")
+        return self._read(response, deadline)
 
     def _retry_after(
         self, response: requests.Response, url: str, token: str | None, deadline: float
@@ -193,7 +283,8 @@ class FhirClient:
 
     def _read(self, response: requests.Response, deadline: float) -> bytes:
         """The body, checking the size cap and the deadline after every chunk. `read1` returns what has
-        arrived instead of waiting for a full chunk, so a trickling server cannot hold this thread long."""
+        arrived instead of waiting for a full chunk; the watchdog ends a read that would block past the
+        deadline (the socket is shut down, so the read ends early: a short body is then not trusted)."""
         declared = response.headers.get("Content-Length", "")
         if declared.isdigit() and int(declared) > self.max_bytes:
             raise FetchFailed("response larger than the size limit")
@@ -205,7 +296,65 @@ class FhirClient:
             if time.monotonic() > deadline:
                 raise FetchFailed("deadline exceeded while reading")
             chunks.append(chunk)
+        if time.monotonic() > deadline:
+            raise FetchFailed("deadline exceeded while reading")
         return b"".join(chunks)
+
+
+def encode_query(base: str, relative: str) -> Query:
+    """The URL to send for a rendered prefetch query, with every search value percent-encoded (commas
+    kept: they separate a parameter's values), and the parameters the server's `self` link must show.
+    Escapes already in the template (a quoted patient id) are kept as they are."""
+    path, mark, query = relative.partition("?")
+    if not mark:
+        return Query(urljoin(base, relative), None)
+    sent, parts = [], []
+    for pair in filter(None, query.split("&")):
+        name, _eq, value = pair.partition("=")
+        encoded = quote(value, safe=",%")
+        parts.append(f"{quote(name, safe=':%')}={encoded}")
+        sent.append((unquote(name), unquote(encoded)))
+    return Query(urljoin(base, f"{path}?{'&'.join(parts)}"), tuple(sent))
+
+
+# Parameters that shape the answer (paging, order, extra resources, format) without choosing which
+# resources match: servers need not echo them, and leaving one out does not make "no match" wrong.
+_RESULT_PARAMETERS = frozenset(
+    {"_count", "_sort", "_include", "_revinclude", "_elements", "_summary", "_total", "_format", "_pretty"}
+)
+_REFERENCE = re.compile(r"^[A-Z][A-Za-z]+/([A-Za-z0-9\-.]{1,64})$")
+
+
+def _value_set(value: str) -> frozenset[str]:
+    """A parameter's values, order-free, with `Patient/x` and `x` taken as the same reference."""
+    parts = (part.strip() for part in value.split(","))
+    return frozenset((m.group(1) if (m := _REFERENCE.match(part)) else part) for part in parts)
+
+
+def check_applied(
+    bundle: dict[str, Any], sent: tuple[tuple[str, str], ...], expected_type: str, *, require_self_link: bool
+) -> None:
+    """Refuse a searchset whose `self` link does not show every parameter applied as sent."""
+    self_url = _link(bundle, "self")
+    if self_url is None:
+        if require_self_link:
+            raise FetchFailed(
+                "searchset has no self link, so the search parameters the server applied cannot be "
+                "checked (BONEMET_FHIR_REQUIRE_SELF_LINK)"
+            )
+        return
+    parts = urlsplit(self_url)
+    if _searched_type(parts.path) not in (expected_type, "_search"):
+        raise FetchFailed(f"self link names another search than {expected_type[:40]}")
+    applied: dict[str, list[frozenset[str]]] = {}
+    for name, value in parse_qsl(parts.query, keep_blank_values=True):
+        applied.setdefault(name, []).append(_value_set(value))
+    for name, value in sent:
+        if name.split(":", 1)[0] in _RESULT_PARAMETERS:
+            continue
+        if _value_set(value) not in applied.get(name, []):
+            shown = "not applied" if name not in applied else "applied with another value"
+            raise FetchFailed(f"the server reports search parameter {name[:40]} {shown}; result not used")
 
 
 def _searched_type(url: str) -> str:
@@ -244,9 +393,13 @@ def bundle_resources(bundle: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _next_link(bundle: dict[str, Any]) -> str | None:
+    return _link(bundle, "next")
+
+
+def _link(bundle: dict[str, Any], relation: str) -> str | None:
     links = bundle.get("link")
     for link in links if isinstance(links, list) else []:
-        if isinstance(link, dict) and link.get("relation") == "next" and isinstance(link.get("url"), str):
+        if isinstance(link, dict) and link.get("relation") == relation and isinstance(link.get("url"), str):
             return str(link["url"])
     return None
 

@@ -63,6 +63,8 @@ def build_runtime(settings: Settings) -> Runtime:
         max_pages=settings.fhir_max_pages,
         max_depth=settings.max_json_depth,
         max_resources=settings.max_resources_per_call,
+        max_per_origin=settings.fhir_max_per_origin,
+        require_self_link=settings.fhir_require_self_link,
     )
     verifier = (
         build_verifier(
@@ -70,6 +72,7 @@ def build_runtime(settings: Settings) -> Runtime:
             store.replay_cache(),
             settings.jwt_leeway_seconds,
             settings.jwt_max_lifetime_seconds,
+            jwks_deadline_seconds=settings.jwks_deadline_seconds,
         )
         if settings.auth_enabled
         else None

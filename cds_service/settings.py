@@ -34,6 +34,9 @@ class Settings:
     body_timeout_seconds: float = 30.0
     fhir_deadline_seconds: float = 3.0
     fhir_max_pages: int = 5
+    fhir_max_per_origin: int = 10
+    fhir_require_self_link: bool = True
+    jwks_deadline_seconds: float = 3.0
     cors_origins: str = "*"
     patient_hash_key: str | None = None
     store_feedback_comments: bool = False
@@ -67,6 +70,9 @@ class Settings:
             body_timeout_seconds=_number(env, "BONEMET_BODY_TIMEOUT_SECONDS", 30.0, float, 0.5),
             fhir_deadline_seconds=_number(env, "BONEMET_FHIR_DEADLINE_SECONDS", 3.0, float, 0.1),
             fhir_max_pages=_number(env, "BONEMET_FHIR_MAX_PAGES", 5, int, 1),
+            fhir_max_per_origin=_number(env, "BONEMET_FHIR_MAX_CONNECTIONS_PER_ORIGIN", 10, int, 1),
+            fhir_require_self_link=_flag(env, "BONEMET_FHIR_REQUIRE_SELF_LINK", default=True),
+            jwks_deadline_seconds=_number(env, "BONEMET_JWKS_DEADLINE_SECONDS", 3.0, float, 0.1),
             cors_origins=env.get("BONEMET_CORS_ORIGINS", "*").strip() or "*",
             patient_hash_key=env.get("BONEMET_PATIENT_HASH_KEY") or None,
             store_feedback_comments=_flag(env, "BONEMET_FEEDBACK_STORE_COMMENTS"),
@@ -125,8 +131,8 @@ def _number(env: Mapping[str, str], name: str, default: Any, kind: Any, minimum:
     return value
 
 
-def _flag(env: Mapping[str, str], name: str) -> bool:
-    raw = (env.get(name) or "false").strip().lower()
+def _flag(env: Mapping[str, str], name: str, *, default: bool = False) -> bool:
+    raw = (env.get(name) or str(default)).strip().lower()
     if raw not in ("true", "false", "1", "0", "yes", "no"):
         raise ConfigurationError(f"{name} must be true or false (got {raw!r})")
     return raw in ("true", "1", "yes")

@@ -32,11 +32,16 @@ def build_verifier(
     replay_cache: ReplayCache,
     leeway_seconds: float = 60,
     max_lifetime_seconds: float = 300,
+    *,
+    jwks_deadline_seconds: float = 3.0,
 ) -> JwtVerifier:
     """The process's verifier, from the BONEMET_TRUSTED_ISSUERS value (inline JSON or a file path)."""
+    issuers = parse_trusted_issuers(trusted_issuers)
+    key_sets = KeySets(issuers, timeout=jwks_deadline_seconds)
     return JwtVerifier(
-        parse_trusted_issuers(trusted_issuers),
+        issuers,
         replay_cache,
         leeway_seconds=leeway_seconds,
         max_lifetime_seconds=max_lifetime_seconds,
+        key_sets=key_sets,
     )

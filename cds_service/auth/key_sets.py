@@ -1,11 +1,14 @@
 """Where the public keys of trusted issuers come from, and which key may verify which token.
 
 A key source is either a JWK Set file (read once at start-up) or a URL (fetched through one
-`jwt.PyJWKClient` per URL, with a 3 s timeout and no redirects). URL key sets are cached for `lifespan`
-seconds; a token naming an unknown `kid` triggers at most one re-fetch per URL per `cooldown` seconds,
-so a stream of junk `kid`s cannot turn the service into a fetch amplifier against the issuer, nor tie up
-workers in timeouts. Failed fetches count toward the cooldown too, and a last good key set keeps being
-served for `stale_grace` seconds past its lifespan when the issuer's endpoint is down.
+`jwt.PyJWKClient` per URL, no redirects, the whole exchange within one deadline,
+BONEMET_JWKS_DEADLINE_SECONDS, 3 s). Fetches are single-flight per URL and nobody waits past their own
+deadline for one, so an endpoint that trickles costs its own callers at most the deadline and other
+issuers nothing. URL key sets are cached for `lifespan` seconds; a token naming an unknown `kid` triggers
+at most one re-fetch per URL per `cooldown` seconds, so a stream of junk `kid`s cannot turn the service
+into a fetch amplifier against the issuer, nor tie up workers in timeouts. Failed fetches count toward the
+cooldown too, and a last good key set keeps being served for `stale_grace` seconds past its lifespan when
+the issuer's endpoint is down.
 
 Which algorithm a key may verify is decided from the key, never from the JWK Set's default alone: a JWK
 with `alg` verifies only that algorithm; without `alg`, an RSA key verifies RS*/PS* and an EC key the ES*
@@ -30,6 +33,7 @@ from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
 from cds_service.auth.issuers import TrustedIssuer
 from cds_service.errors import AuthError, ConfigurationError
+from cds_service.http_deadline import deadline_session, exchange_until, is_stale_connection_failure
 
 log = logging.getLogger(__name__)
 
@@ -139,34 +143,48 @@ class _RequestsJwksClient(PyJWKClient):
     """PyJWKClient fetching through `requests`: no redirects, no proxy variables, a size cap, one deadline.
 
     PyJWKClient checks the scheme (http/https only); `fetch_data` is its documented override point.
-    `requests` with `trust_env=False` keeps HTTP(S)_PROXY from routing the fetch elsewhere, and the read
-    loop enforces the timeout for the whole body, not per socket read.
+    The whole exchange (connect, status line, headers, body) ends at `timeout` seconds after it began:
+    a per-read timeout let an endpoint trickling one byte at a time hold a fetch for 30-60 s (issue 11).
     """
 
     def __init__(self, uri: str, *, timeout: float) -> None:
         super().__init__(uri, cache_keys=False, cache_jwk_set=False, timeout=timeout, cooldown_duration=0)
-        self._session = requests.Session()
-        self._session.trust_env = False
+        self._session = deadline_session(pool_maxsize=2)
 
     def fetch_data(self) -> Any:
-        started = time.monotonic()
-        try:
-            with self._session.get(
-                self.uri,
-                timeout=self.timeout,
-                allow_redirects=False,
-                stream=True,
-                headers={"Accept": "application/jwk-set+json, application/json"},
-            ) as r:
-                if r.status_code != 200:
-                    raise PyJWKClientConnectionError(f"HTTP status {r.status_code}")
-                body = _read_capped(r.iter_content(8192), started + self.timeout)
-        except requests.RequestException as exc:
-            raise PyJWKClientConnectionError(type(exc).__name__) from None
+        deadline = time.monotonic() + self.timeout
+        body = self._fetch(deadline, fresh_connection=False)
         try:
             return json.loads(body)
         except (ValueError, RecursionError):
             raise PyJWKClientError("response is not JSON") from None
+
+    def _fetch(self, deadline: float, *, fresh_connection: bool) -> bytes:
+        """The body, sent once more on a new connection if a kept-alive one was closed under it."""
+        with exchange_until(deadline, fresh_connection=fresh_connection) as exchange:
+            try:
+                return self._get(deadline)
+            except (requests.RequestException, OSError, ValueError) as exc:
+                if exchange.aborted:
+                    raise PyJWKClientConnectionError("deadline exceeded") from None
+                if fresh_connection or not is_stale_connection_failure(exc, exchange):
+                    raise PyJWKClientConnectionError(type(exc).__name__) from None
+        return self._fetch(deadline, fresh_connection=True)
+
+    def _get(self, deadline: float) -> bytes:
+        with self._session.get(
+            self.uri,
+            timeout=self.timeout,
+            allow_redirects=False,
+            stream=True,
+            headers={"Accept": "application/jwk-set+json, application/json"},
+        ) as r:
+            if r.status_code != 200:
+                raise PyJWKClientConnectionError(f"HTTP status {r.status_code}")
+            body = _read_capped(r.iter_content(8192), deadline)
+        if time.monotonic() > deadline:
+            raise PyJWKClientConnectionError("deadline exceeded")  # cut off: the body may be short
+        return body
 
 
 def _read_capped(chunks: Iterable[bytes], deadline: float) -> bytes:
@@ -181,7 +199,13 @@ def _read_capped(chunks: Iterable[bytes], deadline: float) -> bytes:
 
 
 class UrlKeySource:
-    """A JWK Set URL with a lifespan cache, a per-URL refresh cooldown and a bounded stale fallback."""
+    """A JWK Set URL with a lifespan cache, a per-URL refresh cooldown and a bounded stale fallback.
+
+    Fetches are single-flight per URL: one caller fetches while the others wait for it, but no longer
+    than their own deadline (`timeout` from when they asked), and while a set within its stale grace is
+    at hand they do not wait at all. The lock guards only the state, never a fetch, so a slow endpoint
+    costs its own callers at most `timeout` and other issuers nothing.
+    """
 
     def __init__(
         self,
@@ -195,28 +219,67 @@ class UrlKeySource:
     ) -> None:
         self.url = url
         self._client = _RequestsJwksClient(url, timeout=timeout)
+        self._timeout = timeout
         self._lifespan, self._cooldown, self._stale_grace = lifespan, cooldown, stale_grace
         self._clock = clock
         self._lock = threading.Lock()
+        self._in_flight: threading.Event | None = None
         self._keys: tuple[VerificationKey, ...] = ()
         self._fetched_at: float | None = None
         self._attempted_at: float | None = None
+        self._generation = 0  # successful fetches so far: tells a refresh whether new keys arrived
 
     def keys(self) -> Sequence[VerificationKey]:
+        give_up = time.monotonic() + self._timeout
         with self._lock:
             now = self._clock()
             if self._age(now) < self._lifespan:
                 return self._keys
-            if self._may_fetch(now):
-                self._fetch(now)
-            if self._age(now) < self._lifespan + self._stale_grace:
+            usable_stale = self._age(now) < self._lifespan + self._stale_grace
+            flight = self._join_or_lead(now)
+        if flight is not None and not (usable_stale and flight.follower):
+            self._await(flight, give_up)
+        with self._lock:
+            if self._age(self._clock()) < self._lifespan + self._stale_grace:
                 return self._keys
         raise AuthError("issuer key set unavailable")
 
     def refresh(self) -> bool:
+        give_up = time.monotonic() + self._timeout
         with self._lock:
-            now = self._clock()
-            return self._may_fetch(now) and self._fetch(now)
+            before = self._generation
+            flight = self._join_or_lead(self._clock())
+        if flight is None:
+            return False
+        self._await(flight, give_up)
+        with self._lock:
+            return self._generation != before
+
+    def _join_or_lead(self, now: float) -> _Flight | None:
+        """Under the lock: the fetch in flight to wait for, a new one this caller leads, or None when the
+        cooldown forbids fetching."""
+        if self._in_flight is not None:
+            return _Flight(self._in_flight, follower=True)
+        if not self._may_fetch(now):
+            return None
+        self._attempted_at = now
+        self._in_flight = threading.Event()
+        return _Flight(self._in_flight, follower=False)
+
+    def _await(self, flight: _Flight, give_up: float) -> None:
+        if flight.follower:
+            flight.done.wait(max(0.0, give_up - time.monotonic()))
+            return
+        keys: tuple[VerificationKey, ...] | None = None
+        try:
+            keys = self._fetch()
+        finally:
+            with self._lock:
+                if keys is not None:
+                    self._keys, self._fetched_at = keys, self._clock()
+                    self._generation += 1
+                self._in_flight = None
+            flight.done.set()
 
     def _age(self, now: float) -> float:
         return float("inf") if self._fetched_at is None else now - self._fetched_at
@@ -224,15 +287,18 @@ class UrlKeySource:
     def _may_fetch(self, now: float) -> bool:
         return self._attempted_at is None or now - self._attempted_at >= self._cooldown
 
-    def _fetch(self, now: float) -> bool:
-        self._attempted_at = now
+    def _fetch(self) -> tuple[VerificationKey, ...] | None:
         try:
-            self._keys = parse_jwks(self._client.fetch_data())
+            return parse_jwks(self._client.fetch_data())
         except (PyJWTError, KeySetError) as exc:
             log.warning("JWK Set fetch from %s failed: %s", self.url, _fetch_reason(exc))
-            return False
-        self._fetched_at = now
-        return True
+            return None
+
+
+@dataclass(frozen=True)
+class _Flight:
+    done: threading.Event
+    follower: bool
 
 
 def _fetch_reason(exc: Exception) -> str:

@@ -7,6 +7,7 @@ connection error that the tests can see in `mock.calls`.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -23,6 +24,9 @@ from tests.fhir_server_mode.chart import chart, new_patient_id, of_type, searchs
 FHIR_BASE = "https://fhir.test/R4"
 DEADLINE_SECONDS = 1.0
 MAX_PAGES = 3
+# A cut-off is checked against a peer that would hang for tens of seconds, with a margin of seconds: a
+# busy 2-core CI machine can be slow by that much, so no test measures tenths (COMMON.md).
+CUT_OFF_MARGIN_SECONDS = 8.0
 
 
 @pytest.fixture
@@ -55,6 +59,18 @@ def read_url(resource_type: str, rid: str) -> re.Pattern[str]:
     return re.compile(rf"{re.escape(FHIR_BASE)}/{resource_type}/{re.escape(rid)}$")
 
 
+def answering(
+    resources: list[dict[str, Any]], next_url: str | None = None
+) -> Callable[[Any], tuple[int, dict[str, str], str]]:
+    """A `responses` callback answering a search with `resources`, its `self` link echoing the request's
+    parameters as a conformant server does (FHIR R4: the parameters actually used)."""
+
+    def answer(request: Any) -> tuple[int, dict[str, str], str]:
+        return 200, {}, json.dumps(searchset(resources, next_url=next_url, self_url=request.url))
+
+    return answer
+
+
 class FakeEhr:
     """One patient's chart behind the mock, with any resource type's answer replaceable by a fault."""
 
@@ -72,8 +88,8 @@ class FakeEhr:
             if resource_type in faults:
                 faults.pop(resource_type)()
             elif "?" in template:
-                self.mock.get(
-                    search_url(resource_type), json=searchset(of_type(self.resources, resource_type))
+                self.mock.add_callback(
+                    "GET", search_url(resource_type), answering(of_type(self.resources, resource_type))
                 )
             else:
                 self.mock.get(

