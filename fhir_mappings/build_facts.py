@@ -64,12 +64,13 @@ def build_facts(
         data_issues=tuple([*issues, *condition_issues, *lab_issues, *med_issues]),
         unmapped=unmapped_entries(
             own.get("Condition", []),
-            [*own.get("MedicationRequest", []), *draft_resources],
+            own.get("MedicationRequest", []),
             {
                 **bundled_meds,
                 **{reference_of(r): r for r in draft_resources if r.get("resourceType") == "Medication"},
             },
             codesets,
+            drafts=draft_resources,
         ),
     )
 

@@ -270,6 +270,8 @@ class UnmappedEntry:
     """The codings as sent (`system|code`), or `no coding`."""
     text: str
     """The text or display that named it (shortened)."""
+    is_draft: bool = False
+    """A draft order of this hook call (order-select, order-sign), not a chart resource."""
 
 
 @dataclass(frozen=True)

@@ -198,7 +198,9 @@ def test_unmapped_drafts_are_listed_too():
     facts = facts_of(
         draft_orders={"resourceType": "Bundle", "entry": [{"resource": draft}]}, hook="order-sign"
     )
-    assert [(e.reference, e.concept) for e in facts.unmapped] == [("MedicationRequest/d1", "bma")]
+    assert [(e.reference, e.concept, e.is_draft) for e in facts.unmapped] == [
+        ("MedicationRequest/d1", "bma", True)
+    ]
 
 
 def test_a_draft_order_of_another_patient_is_dropped_and_reported():

@@ -72,7 +72,21 @@ def test_with_lung_cancer_every_data_card_comes_last_in_order():
 
 
 def test_order_hook_with_no_recognised_order_still_shows_a_text_only_bma_draft():
-    draft = UnmappedEntry("bma", "MedicationRequest/d1", "urn:local|ZOL", "唑来膦酸 4mg")
+    draft = UnmappedEntry("bma", "MedicationRequest/d1", "urn:local|ZOL", "唑来膦酸 4mg", is_draft=True)
     patient = replace(facts(hook="order-sign", conditions=[bone_metastasis()]), unmapped=(draft,))
-    assert ids(run_rules(ORDER_SIGN, patient, THRESHOLDS)) == ["UNMAPPED-CODES"]
+    found = run_rules(ORDER_SIGN, patient, THRESHOLDS)
+    assert ids(found) == ["UNMAPPED-CODES"] and found[0].variant == "default"
     assert run_rules(ORDER_SIGN, replace(patient, unmapped=()), THRESHOLDS) == []
+
+
+def test_order_hook_with_no_order_to_check_ignores_the_charts_own_gaps():
+    """An unrelated order (no BMA drafted): the chart's text-only entries and unusable Conditions do not
+    concern it and would be noise on every order; another patient's resources still do."""
+    patient = replace(
+        facts(hook="order-sign", conditions=[bone_metastasis()]),
+        unmapped=(TEXT_ONLY,),
+        data_issues=(INVALID_LUNG_CANCER,),
+    )
+    assert run_rules(ORDER_SIGN, patient, THRESHOLDS) == []
+    found = run_rules(ORDER_SIGN, replace(patient, data_issues=(FOREIGN_CONDITION,)), THRESHOLDS)
+    assert ids(found) == ["DATA-QUALITY"] and found[0].values["foreign"] == "1"
