@@ -64,12 +64,13 @@ def build_facts(
         data_issues=tuple([*issues, *condition_issues, *lab_issues, *med_issues]),
         unmapped=unmapped_entries(
             own.get("Condition", []),
-            [*own.get("MedicationRequest", []), *draft_resources],
+            own.get("MedicationRequest", []),
             {
                 **bundled_meds,
                 **{reference_of(r): r for r in draft_resources if r.get("resourceType") == "Medication"},
             },
             codesets,
+            drafts=draft_resources,
         ),
     )
 
@@ -79,16 +80,23 @@ def _own_drafts(
 ) -> list[dict[str, Any]]:
     """The draft orders of this patient: a draft naming another patient is dropped and reported like any
     other resource of another patient (RULES.md 7.4.29), never checked as if it were this patient's."""
-    expected = f"Patient/{patient_id}"
     kept = []
     for entry in as_list(as_dict(draft_orders).get("entry")):
         resource = as_dict(as_dict(entry).get("resource"))
         subject = subject_reference(resource)
-        if subject is not None and not subject.endswith(expected):
+        if subject is not None and not is_own(subject, patient_id):
             issues.append(_foreign(resource))
         else:
             kept.append(resource)
     return kept
+
+
+def is_own(subject: str, patient_id: str) -> bool:
+    """`Patient/<id>`, relative or absolute (with or without a version), or the `urn:uuid:<id>` a
+    Synthea-style Bundle uses when the patient's id is that uuid."""
+    reference = subject.split("/_history/", 1)[0]
+    relative = f"Patient/{patient_id}"
+    return reference in (relative, f"urn:uuid:{patient_id}") or reference.endswith("/" + relative)
 
 
 def _foreign(resource: dict[str, Any]) -> UnusableResult:
@@ -99,7 +107,6 @@ def _own_resources(
     patient_id: str, resources: ResourcesByType
 ) -> tuple[ResourcesByType, list[UnusableResult]]:
     """Drop resources that belong to another patient (a FHIR server or EHR bug) and say so."""
-    expected = f"Patient/{patient_id}"
     own: ResourcesByType = {}
     issues: list[UnusableResult] = []
     for resource_type, items in resources.items():
@@ -113,7 +120,7 @@ def _own_resources(
                 if not isinstance(resource, dict):
                     continue
                 subject = subject_reference(resource)
-                if subject is None or subject.endswith(expected):
+                if subject is None or is_own(subject, patient_id):
                     kept.append(resource)
                 else:
                     issues.append(_foreign(resource))

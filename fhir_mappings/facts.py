@@ -146,6 +146,11 @@ class MedicationFact:
     end: date | None = None
     """When the order stopped supplying doses, when the chart says (dosage boundsPeriod.end or
     dispenseRequest.validityPeriod.end); None when not stated (`hooks/rules/_course.py` then estimates)."""
+    family: str | None = None
+    """BMAs only: `bisphosphonate` (zoledronic acid, ibandronate, incadronate, pamidronate, alendronate,
+    risedronate) or `denosumab`; None for other agents (RULES.md 7.3.19 reads bisphosphonates together)."""
+    dose_iu: float | None = None
+    """A dose stated in international units (vitamin D), which `dose_mg` cannot hold."""
 
     @property
     def is_active(self) -> bool:
@@ -270,6 +275,8 @@ class UnmappedEntry:
     """The codings as sent (`system|code`), or `no coding`."""
     text: str
     """The text or display that named it (shortened)."""
+    is_draft: bool = False
+    """A draft order of this hook call (order-select, order-sign), not a chart resource."""
 
 
 @dataclass(frozen=True)
@@ -305,14 +312,14 @@ class ClinicalFacts:
     data_issues: tuple[UnusableResult, ...] = ()
     unmapped: tuple[UnmappedEntry, ...] = ()
     """RULES.md 7.1.4: resources named in text only; they feed the UNMAPPED-CODES data card, nothing else."""
+    checked_drafts: frozenset[str] | None = None
+    """RULES.md 7.3.20: references of the draft orders a rule checks (order-select's `selections`); the
+    other drafts are context only. None: every draft is checked (order-sign)."""
 
     @property
     def today(self) -> date:
         return self.now.date()
 
-    checked_drafts: frozenset[str] | None = None
-    """RULES.md 7.3.20: references of the draft orders a rule checks (order-select's `selections`); the
-    other drafts are context only. None: every draft is checked (order-sign)."""
     def conditions_in(
         self, category: str, verification: Verification | None = None
     ) -> tuple[ConditionFact, ...]:

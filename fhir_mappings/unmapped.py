@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -62,11 +63,17 @@ def unmapped_entries(
     medications: dict[str, dict[str, Any]],
     codesets: Codesets,
     patterns: NamePatterns | None = None,
+    *,
+    drafts: Iterable[dict[str, Any]] = (),
 ) -> tuple[UnmappedEntry, ...]:
-    """`medications` are the chart's (and the draft bundle's) Medication resources by reference."""
+    """`requests` are the chart's orders, `drafts` the hook call's draft orders; `medications` are the
+    chart's (and the draft bundle's) Medication resources by reference."""
     names = patterns or load_name_patterns()
     found = [*_conditions(conditions, codesets, names["conditions"])]
     found += [*_requests(requests, medications, codesets, names["medications"])]
+    found += [
+        replace(e, is_draft=True) for e in _requests(drafts, medications, codesets, names["medications"])
+    ]
     return tuple(found)
 
 

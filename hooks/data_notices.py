@@ -92,10 +92,10 @@ def data_findings(
     return found
 
 
-def gate_findings(facts: ClinicalFacts, *, gate_closed: bool) -> list[Finding]:
-    """The data cards of a response in which no clinical rule ran (no coded lung cancer, or no order to
-    check): only what could explain the silence. Another patient's resources, and Conditions or orders that
-    could not be used, may be where the lung cancer or the bone-modifying agent was; a lab result with an
+def lung_cancer_gate_findings(facts: ClinicalFacts) -> list[Finding]:
+    """The data cards of a response in which no coded lung cancer was found: only what could explain the
+    silence. Another patient's resources, Conditions or orders that could not be used, and entries that
+    name lung cancer (or the rest) in text only may be where the lung cancer was; a lab result with an
     unknown unit cannot, and showing it here would only be noise."""
     issues = [
         issue
@@ -104,5 +104,17 @@ def gate_findings(facts: ClinicalFacts, *, gate_closed: bool) -> list[Finding]:
     ]
     found = [data_quality_finding(issues)] if issues else []
     if facts.unmapped:
-        found.append(unmapped_codes_finding(facts.unmapped, gate_closed=gate_closed))
+        found.append(unmapped_codes_finding(facts.unmapped, gate_closed=True))
+    return found
+
+
+def order_gate_findings(facts: ClinicalFacts) -> list[Finding]:
+    """The data cards of an order hook call with no recognised bone-modifying agent (or invasive dental)
+    draft: another patient's resources, and a draft named in text only (a BMA ordered under an unmapped
+    code would otherwise pass unchecked). The chart's own unmapped entries do not concern this order."""
+    foreign = [issue for issue in facts.data_issues if issue.analyte == FOREIGN]
+    drafts = [entry for entry in facts.unmapped if entry.is_draft]
+    found = [data_quality_finding(foreign)] if foreign else []
+    if drafts:
+        found.append(unmapped_codes_finding(drafts, gate_closed=False))
     return found

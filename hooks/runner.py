@@ -12,7 +12,7 @@ from collections.abc import Collection
 
 from fhir_mappings.facts import ClinicalFacts
 from fhir_mappings.thresholds import Thresholds
-from hooks.data_notices import data_findings, gate_findings
+from hooks.data_notices import data_findings, lung_cancer_gate_findings, order_gate_findings
 from hooks.findings import Finding
 from hooks.order_rules import orders_to_check, scoped
 from hooks.response_order import in_response_order
@@ -37,10 +37,10 @@ def run_rules(
     lung-cancer gate or the order gate stops the clinical rules, the data cards that could explain why
     are still returned: an empty answer must mean "nothing to say", never "could not read the chart".
     """
-    if not has_lung_cancer(facts):
-        return in_response_order(gate_findings(facts, gate_closed=True))
     if service.hook != "patient-view" and not orders_to_check(facts, selections):
-        return in_response_order(gate_findings(facts, gate_closed=False))
+        return in_response_order(order_gate_findings(facts))
+    if not has_lung_cancer(facts):
+        return in_response_order(lung_cancer_gate_findings(facts))
     facts = scoped(facts, selections) if service.hook != "patient-view" else facts
     findings: list[Finding] = []
     skipped: list[str] = []

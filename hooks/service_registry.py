@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-KNOWN_HOOKS = frozenset({"patient-view", "order-select", "order-sign"})
+HOOK_ORDER = ("patient-view", "order-select", "order-sign")
+KNOWN_HOOKS = frozenset(HOOK_ORDER)
 
 
 @dataclass(frozen=True)
@@ -55,4 +56,7 @@ def services() -> dict[str, CdsServiceDefinition]:
     import hooks.order_sign  # noqa: F401
     import hooks.patient_view  # noqa: F401
 
-    return dict(_SERVICES)
+    # In the order of the workflow, not of import: which module a test imported first must not reorder
+    # discovery or the generated catalog (an intermittent doc-check failure under xdist).
+    ordered = sorted(_SERVICES.values(), key=lambda s: (HOOK_ORDER.index(s.hook), s.id))
+    return {service.id: service for service in ordered}

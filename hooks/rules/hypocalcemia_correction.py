@@ -9,6 +9,9 @@ computed by `fhir_mappings.calcium`). The card says when the value is total calc
 albumin. Variants: `before-first-dose` (no BMA active yet) and `before-next-dose` (on treatment).
 The card states the CTCAE v5 hypocalcemia grade of a corrected or ionized value; an uncorrected total calcium
 is never given a grade ("not corrected for albumin; grade not assigned", with the grade range it falls in).
+Decision beyond the catalog: an uncorrected total calcium in the grade-3 range (< 7.0 mg/dL, 1.75 mmol/L)
+stays critical although no grade is assigned: a low albumin could explain it, but without albumin or ionized
+calcium a true severe hypocalcemia cannot be excluded before a bone-modifying dose, and the card asks for one.
 Suggests calcium 500 mg and vitamin D 400 IU daily, only those not already active or drafted; it does not
 dose the correction itself, which depends on severity and symptoms (clinical judgement).
 """

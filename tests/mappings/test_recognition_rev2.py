@@ -198,7 +198,9 @@ def test_unmapped_drafts_are_listed_too():
     facts = facts_of(
         draft_orders={"resourceType": "Bundle", "entry": [{"resource": draft}]}, hook="order-sign"
     )
-    assert [(e.reference, e.concept) for e in facts.unmapped] == [("MedicationRequest/d1", "bma")]
+    assert [(e.reference, e.concept, e.is_draft) for e in facts.unmapped] == [
+        ("MedicationRequest/d1", "bma", True)
+    ]
 
 
 def test_a_draft_order_of_another_patient_is_dropped_and_reported():
@@ -209,3 +211,23 @@ def test_a_draft_order_of_another_patient_is_dropped_and_reported():
     facts = facts_of(draft_orders=bundle, hook="order-sign")
     assert [d.reference for d in facts.drafts] == ["MedicationRequest/d-mine"]
     assert [(i.analyte, i.reference) for i in facts.data_issues] == [(FOREIGN, "MedicationRequest/d-theirs")]
+
+
+@pytest.mark.parametrize(
+    "subject,own",
+    [
+        (f"Patient/{PID}", True),
+        (f"https://ehr.example/fhir/Patient/{PID}", True),
+        (f"Patient/{PID}/_history/3", True),
+        (f"urn:uuid:{PID}", True),
+        (f"Patient/x{PID}", False),
+        (f"OtherPatient/{PID}", False),
+        ("urn:uuid:someone-else", False),
+    ],
+)
+def test_which_subject_references_are_this_patient(subject, own):
+    bone = condition("C79.51")
+    bone["subject"] = {"reference": subject}
+    facts = facts_of(condition("C34.90"), bone)
+    assert (("bone_metastasis", False) in categories(facts)) is own
+    assert [i.analyte for i in facts.data_issues] == ([] if own else [FOREIGN])

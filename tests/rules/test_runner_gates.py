@@ -11,9 +11,11 @@ from dataclasses import replace
 
 from fhir_mappings.build_facts import FOREIGN
 from fhir_mappings.facts import UnmappedEntry, UnusableResult
+from hooks.data_notices import data_quality_finding, unmapped_codes_finding
 from hooks.order_sign import SERVICE as ORDER_SIGN
 from hooks.patient_view import SERVICE as PATIENT_VIEW
 from hooks.runner import run_rules
+from tests.rules.bma_card_checks import assert_template_fits
 from tests.rules.factories import THRESHOLDS, bone_metastasis, facts, lab
 
 FOREIGN_CONDITION = UnusableResult(FOREIGN, "belongs to another patient", "Condition/theirs", "")
@@ -72,7 +74,37 @@ def test_with_lung_cancer_every_data_card_comes_last_in_order():
 
 
 def test_order_hook_with_no_recognised_order_still_shows_a_text_only_bma_draft():
-    draft = UnmappedEntry("bma", "MedicationRequest/d1", "urn:local|ZOL", "唑来膦酸 4mg")
+    draft = UnmappedEntry("bma", "MedicationRequest/d1", "urn:local|ZOL", "唑来膦酸 4mg", is_draft=True)
     patient = replace(facts(hook="order-sign", conditions=[bone_metastasis()]), unmapped=(draft,))
-    assert ids(run_rules(ORDER_SIGN, patient, THRESHOLDS)) == ["UNMAPPED-CODES"]
+    found = run_rules(ORDER_SIGN, patient, THRESHOLDS)
+    assert ids(found) == ["UNMAPPED-CODES"] and found[0].variant == "default"
     assert run_rules(ORDER_SIGN, replace(patient, unmapped=()), THRESHOLDS) == []
+
+
+def test_order_hook_with_no_order_to_check_ignores_the_charts_own_gaps():
+    """An unrelated order (no BMA drafted): the chart's text-only entries and unusable Conditions do not
+    concern it and would be noise on every order; another patient's resources still do."""
+    patient = replace(
+        facts(hook="order-sign", conditions=[bone_metastasis()]),
+        unmapped=(TEXT_ONLY,),
+        data_issues=(INVALID_LUNG_CANCER,),
+    )
+    assert run_rules(ORDER_SIGN, patient, THRESHOLDS) == []
+    found = run_rules(ORDER_SIGN, replace(patient, data_issues=(FOREIGN_CONDITION,)), THRESHOLDS)
+    assert ids(found) == ["DATA-QUALITY"] and found[0].values["foreign"] == "1"
+
+
+def test_data_card_templates_fit_every_variant():
+    """Every variant of the data cards fills from the finding's values and fits in 140 characters."""
+    many_foreign = tuple(replace(FOREIGN_CONDITION, reference=f"Condition/t{i}") for i in range(1234))
+    assert_template_fits(
+        "DATA-QUALITY", [data_quality_finding((BAD_LAB,)), data_quality_finding(many_foreign)]
+    )
+    entries = (TEXT_ONLY, UnmappedEntry("ici", "MedicationRequest/m", "urn:x|1", "Keytruda"))
+    assert_template_fits(
+        "UNMAPPED-CODES",
+        [
+            unmapped_codes_finding(entries, gate_closed=True),
+            unmapped_codes_finding(entries, gate_closed=False),
+        ],
+    )

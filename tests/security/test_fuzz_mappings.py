@@ -59,12 +59,17 @@ def recent(days: int = 2) -> str:
 
 
 def calcium(value: Any, unit: Any, when: Any = None, **fields: Any) -> dict[str, Any]:
+    """A total calcium coded as a laboratory would: the molar LOINC code for a molar unit (RULES.md 7.1.8:
+    a unit that contradicts its code makes the result unusable, which tests/mappings checks)."""
+    molar = isinstance(unit, str) and unit.lower() in ("mmol/l", "meq/l")
     resource = {
         "resourceType": "Observation",
         "id": "ca-fuzz",
         "status": "final",
         "subject": {"reference": f"Patient/{PATIENT_ID}"},
-        "code": {"coding": [{"system": "http://loinc.org", "code": LOINC_TOTAL_CALCIUM}]},
+        "code": {
+            "coding": [{"system": "http://loinc.org", "code": "2000-8" if molar else LOINC_TOTAL_CALCIUM}]
+        },
         "effectiveDateTime": when or recent(),
         "valueQuantity": {"value": value, "unit": unit, "system": "http://unitsofmeasure.org", "code": unit},
     }
