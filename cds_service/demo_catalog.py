@@ -20,6 +20,8 @@ from typing import Any
 
 import yaml
 
+from cds_service.bundles import bundle_resources
+
 DEMO_DIR = Path(__file__).resolve().parent / "demo_patients"
 INDEX_FILE = DEMO_DIR / "index.yaml"
 DOCS_FILE = Path(__file__).resolve().parent.parent / "docs" / "demo-patients.md"
@@ -103,14 +105,6 @@ def demo_bundles(today: date | None = None) -> list[tuple[DemoPatient, dict[str,
     index = load_index()
     shift = date_shift(index.reference_date, today)
     return [(patient, load_bundle(patient.path, shift)) for patient in index.patients]
-
-
-def bundle_resources(bundle: dict[str, Any]) -> list[dict[str, Any]]:
-    return [
-        entry["resource"]
-        for entry in bundle.get("entry") or []
-        if isinstance(entry, dict) and isinstance(entry.get("resource"), dict)
-    ]
 
 
 def prefetch_from_bundle(

@@ -37,6 +37,7 @@ from urllib.parse import parse_qsl, quote, unquote, urljoin, urlsplit
 import orjson
 import requests
 
+from cds_service.bundles import malformed_bundle
 from cds_service.errors import ConfigurationError, FhirAccessRefused
 from cds_service.http_deadline import deadline_session, exchange_until, is_stale_connection_failure
 from cds_service.json_limits import TooDeep, loads_bounded
@@ -120,6 +121,22 @@ class Query:
     params: tuple[tuple[str, str], ...] | None
 
 
+@dataclass(frozen=True)
+class Caller:
+    """Who a read is for: the EHR's access token (never logged) and the hook call's request id."""
+
+    token: str | None = field(repr=False)
+    request_id: str | None = None
+
+    def headers(self) -> dict[str, str]:
+        headers = {"Accept": "application/fhir+json"}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        if self.request_id:
+            headers["X-Request-ID"] = self.request_id
+        return headers
+
+
 class FhirClient:
     def __init__(
         self,
@@ -152,13 +169,18 @@ class FhirClient:
             raise FhirAccessRefused("fhirServer is not on BONEMET_FHIR_ALLOWED_HOSTS; it was not contacted")
         return origin
 
-    def search_all(self, base_url: str, queries: dict[str, str], token: str | None) -> dict[str, FetchResult]:
+    def search_all(
+        self, base_url: str, queries: dict[str, str], token: str | None, request_id: str | None = None
+    ) -> dict[str, FetchResult]:
+        """Every query at once, under one deadline. `request_id` goes out as `X-Request-ID`, so the EHR's
+        FHIR server logs the same id as the EHR and this service (`cds_service.call_log`)."""
+        caller = Caller(token, request_id)
         origin = self.check_allowed(base_url)
         deadline = time.monotonic() + self.deadline_seconds
         base = base_url.rstrip("/") + "/"
         executor = _executor_for(origin, self.max_per_origin)
         futures = {
-            key: executor.submit(self._query, origin, encode_query(base, q), token, deadline)
+            key: executor.submit(self._query, origin, encode_query(base, q), caller, deadline)
             for key, q in queries.items()
         }
         wait(futures.values(), timeout=max(0.0, deadline - time.monotonic()) + 0.05)
@@ -175,7 +197,7 @@ class FhirClient:
                 log.warning("FHIR read failed for prefetch key %s: %s", key, results[key].reason)
         return results
 
-    def _query(self, origin: str, query: Query, token: str | None, deadline: float) -> FetchResult:
+    def _query(self, origin: str, query: Query, caller: Caller, deadline: float) -> FetchResult:
         """Read one query, following `next` links on the same origin up to `max_pages` pages.
 
         A result cut short by the page cap is a failure, not a partial success: rules deciding on the
@@ -185,9 +207,11 @@ class FhirClient:
         expected_type = _searched_type(url)
         resources: list[dict[str, Any]] = []
         for page in range(self.max_pages):
-            body = self._get(url, token, deadline)
+            body = self._get(url, caller, deadline)
             if body.get("resourceType") != "Bundle":
                 return _single(body, url)
+            if (problem := malformed_bundle(body)) is not None:
+                raise FetchFailed(problem)
             if page == 0 and query.params is not None:
                 check_applied(body, query.params, expected_type, require_self_link=self.require_self_link)
             resources += _matches(body, expected_type)
@@ -205,11 +229,8 @@ class FhirClient:
             url = next_url
         raise FetchFailed(f"more than {self.max_pages} pages (BONEMET_FHIR_MAX_PAGES); result incomplete")
 
-    def _get(self, url: str, token: str | None, deadline: float, retried: bool = False) -> dict[str, Any]:
-        headers = {"Accept": "application/fhir+json"}
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        raw = self._exchange(url, headers, token, deadline, retried)
+    def _get(self, url: str, caller: Caller, deadline: float, retried: bool = False) -> dict[str, Any]:
+        raw = self._exchange(url, caller.headers(), caller, deadline, retried)
         if isinstance(raw, dict):
             return raw
         try:
@@ -223,7 +244,7 @@ class FhirClient:
         return parsed
 
     def _exchange(
-        self, url: str, headers: dict[str, str], token: str | None, deadline: float, retried: bool
+        self, url: str, headers: dict[str, str], caller: Caller, deadline: float, retried: bool
     ) -> bytes | dict[str, Any]:
         """One GET under the deadline; sent once more on a fresh connection if a kept-alive one turns
         out to have been closed by the server before it answered."""
@@ -249,7 +270,7 @@ class FhirClient:
                     raise
                 try:
                     with response:
-                        return self._answer(response, url, token, deadline, retried)
+                        return self._answer(response, url, caller, deadline, retried)
                 except FetchFailed:
                     raise
                 except Exception:
@@ -259,10 +280,10 @@ class FhirClient:
         raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
 
     def _answer(
-        self, response: requests.Response, url: str, token: str | None, deadline: float, retried: bool
+        self, response: requests.Response, url: str, caller: Caller, deadline: float, retried: bool
     ) -> bytes | dict[str, Any]:
         if response.status_code == 429 and not retried:
-            return self._retry_after(response, url, token, deadline)
+            return self._retry_after(response, url, caller, deadline)
         if response.is_redirect:
             raise FetchFailed(f"HTTP {response.status_code} redirect; redirects are not followed")
         if response.status_code != 200:
@@ -270,7 +291,7 @@ class FhirClient:
         return self._read(response, deadline)
 
     def _retry_after(
-        self, response: requests.Response, url: str, token: str | None, deadline: float
+        self, response: requests.Response, url: str, caller: Caller, deadline: float
     ) -> dict[str, Any]:
         try:
             wait_s = float(response.headers.get("Retry-After", "1"))
@@ -279,7 +300,7 @@ class FhirClient:
         if time.monotonic() + wait_s >= deadline:
             raise FetchFailed("HTTP 429 and Retry-After exceeds the deadline")
         time.sleep(max(0.0, wait_s))
-        return self._get(url, token, deadline, retried=True)
+        return self._get(url, caller, deadline, retried=True)
 
     def _read(self, response: requests.Response, deadline: float) -> bytes:
         """The body, checking the size cap and the deadline after every chunk. `read1` returns what has
@@ -363,11 +384,23 @@ def _searched_type(url: str) -> str:
 
 
 def _matches(bundle: dict[str, Any], expected_type: str) -> list[dict[str, Any]]:
-    """A searchset's resources. Another type among them means the server answered some other query;
-    nothing from that answer can be trusted, so the whole query fails (OperationOutcome entries, which
-    servers add as warnings, are skipped)."""
-    resources = [r for r in bundle_resources(bundle) if r.get("resourceType") != "OperationOutcome"]
-    wrong = {str(r.get("resourceType"))[:40] for r in resources if r.get("resourceType") != expected_type}
+    """A searchset's resources. A match of another type means the server answered some other query;
+    nothing from that answer can be trusted, so the whole query fails. Entries the search included on
+    purpose (`search.mode` `include`: the Medications of `_include=MedicationRequest:medication`) are kept
+    whatever their type; OperationOutcome entries are warnings here (`malformed_bundle` already failed the
+    query on an error or fatal one)."""
+    resources, wrong = [], set()
+    for entry in bundle.get("entry") or []:
+        resource = entry.get("resource")
+        if not isinstance(resource, dict):
+            continue
+        kind = resource.get("resourceType")
+        if kind == "OperationOutcome":
+            continue
+        included = isinstance(entry.get("search"), dict) and entry["search"].get("mode") == "include"
+        if kind != expected_type and not included:
+            wrong.add(str(kind)[:40])
+        resources.append(resource)
     if wrong:
         raise FetchFailed(f"{expected_type[:40]} search answered with {', '.join(sorted(wrong))} resources")
     return resources
@@ -382,14 +415,6 @@ def _single(body: dict[str, Any], url: str) -> FetchResult:
     if body.get("id") != unquote(expected[1]):
         raise FetchFailed(f"read of a {expected[0]} answered with another {expected[0]}")
     return FetchResult(True, [body])
-
-
-def bundle_resources(bundle: dict[str, Any]) -> list[dict[str, Any]]:
-    """The resources of a Bundle's entries, skipping malformed entries instead of failing on them."""
-    entries = bundle.get("entry")
-    if not isinstance(entries, list):
-        return []
-    return [e["resource"] for e in entries if isinstance(e, dict) and isinstance(e.get("resource"), dict)]
 
 
 def _next_link(bundle: dict[str, Any]) -> str | None:

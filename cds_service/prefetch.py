@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import quote
 
-from cds_service.fhir_client import bundle_resources
+from cds_service.bundles import bundle_resources, error_outcome, malformed_bundle
+from cds_service.call_log import request_id
 from fhir_mappings.fhir_values import subject_reference
 
 log = logging.getLogger(__name__)
@@ -29,7 +30,9 @@ class FetchOutcome(Protocol):
 
 
 class SearchClient(Protocol):
-    def search_all(self, base_url: str, queries: dict[str, str], token: str | None) -> dict[str, Any]: ...
+    def search_all(
+        self, base_url: str, queries: dict[str, str], token: str | None, request_id: str | None = None
+    ) -> dict[str, Any]: ...
 
 
 @dataclass
@@ -98,33 +101,6 @@ def unusable_prefetch(value: Any) -> str | None:
     return malformed_bundle(value)
 
 
-def malformed_bundle(bundle: dict[str, Any]) -> str | None:
-    """A Bundle whose entries cannot all be read, or whose search reported an error or fatal issue."""
-    entries = bundle.get("entry", [])
-    if not isinstance(entries, list):
-        return "Bundle.entry is not a list"
-    for entry in entries:
-        resource = entry.get("resource") if isinstance(entry, dict) else None
-        if not isinstance(entry, dict) or ("resource" in entry and not isinstance(resource, dict)):
-            return "Bundle has a malformed entry"
-    return error_outcome([e["resource"] for e in entries if isinstance(e.get("resource"), dict)])
-
-
-def error_outcome(resources: list[dict[str, Any]]) -> str | None:
-    """An OperationOutcome in search results with an error or fatal issue means the search did not
-    complete (for example `too-costly`): its other entries, if any, are not the whole answer."""
-    for resource in resources:
-        if resource.get("resourceType") != "OperationOutcome":
-            continue
-        issues = resource.get("issue")
-        for issue in issues if isinstance(issues, list) else []:
-            severity = issue.get("severity") if isinstance(issue, dict) else None
-            if severity in ("error", "fatal"):
-                code = issue.get("code")
-                return f"search returned an OperationOutcome ({severity}: {str(code)[:40]})"
-    return None
-
-
 def _fetch(
     resolved: ResolvedResources,
     templates: dict[str, str],
@@ -143,7 +119,7 @@ def _fetch(
         key: render_template(template, body.get("context") or {}) for key, template in to_fetch.items()
     }
     patient_id = str((body.get("context") or {}).get("patientId", ""))
-    for key, outcome in client.search_all(server, queries, token).items():
+    for key, outcome in client.search_all(server, queries, token, request_id()).items():
         failed = error_outcome(outcome.resources) if outcome.ok else outcome.reason
         if failed is None:
             resolved.fetched_keys.append(key)

@@ -400,3 +400,98 @@ def test_search_values_are_sent_percent_encoded(fault_app, mock):
     query = sent.split("?", 1)[1]
     assert "//" not in query and "|" not in query
     assert "code=http%3A%2F%2Floinc.org%7C" in query and ",http%3A%2F%2Floinc.org%7C" in query
+
+
+def _answer_json(url: str, document: dict):
+    """A callback answering `url` with `document`, carrying a `self` link that echoes the request."""
+
+    def answer(request):
+        return 200, {}, json.dumps({**document, "link": [{"relation": "self", "url": request.url}]})
+
+    return lambda mock: mock.add_callback("GET", url, answer)
+
+
+@pytest.mark.parametrize("entry", [0, "x", {}, [0], [{"resource": "x"}]], ids=str)
+def test_a_conditions_searchset_with_unreadable_entries_is_a_412_not_no_cards(fault_app, mock, entry):
+    """Issue 11, 1, read from a FHIR server: an `entry` that cannot be read is not "no Conditions"."""
+    app, ehr = fault_app(), FakeEhr(mock)
+    broken = _answer_json(
+        search_url("Condition"), {"resourceType": "Bundle", "type": "searchset", "entry": entry}
+    )
+    ehr.serve(templates(app), {"Condition": lambda: broken(mock)})
+    response, _ = call(app, ehr)
+    assert response.status_code == 412, response.get_json()
+    assert "Condition" in response.get_json()["message"]
+
+
+def test_a_conditions_search_holding_only_a_fatal_outcome_is_a_412_not_no_cards(fault_app, mock, caplog):
+    """A server that gave up (`too-costly`) answered nothing about the conditions: never an empty list."""
+    app, ehr = fault_app(), FakeEhr(mock)
+    outcome = {"resourceType": "OperationOutcome", "issue": [{"severity": "fatal", "code": "too-costly"}]}
+    searchset_ = {"resourceType": "Bundle", "type": "searchset", "entry": [{"resource": outcome}]}
+    broken = _answer_json(search_url("Condition"), searchset_)
+    ehr.serve(templates(app), {"Condition": lambda: broken(mock)})
+    response, _ = call(app, ehr)
+    assert response.status_code == 412, response.get_json()
+    assert_logged(caplog, ehr, "too-costly")
+
+
+def test_a_warning_outcome_beside_the_conditions_changes_nothing(fault_app, mock):
+    """The other side: servers add information and warning outcomes to good answers."""
+    app, ehr = fault_app(), FakeEhr(mock)
+    mine = [r for r in ehr.resources if r["resourceType"] == "Condition"]
+    note = {"resourceType": "OperationOutcome", "issue": [{"severity": "warning", "code": "informational"}]}
+    document = {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "entry": [{"resource": r, "search": {"mode": "match"}} for r in mine]
+        + [{"resource": note, "search": {"mode": "outcome"}}],
+    }
+    good = _answer_json(search_url("Condition"), document)
+    ehr.serve(templates(app), {"Condition": lambda: good(mock)})
+    response, _ = call(app, ehr)
+    assert response.status_code == 200
+    assert comparable(response.get_json()["cards"]) == comparable(baseline(app, ehr))
+
+
+def test_an_included_medication_is_read_but_an_unasked_type_still_fails(fault_app, mock):
+    """`_include=MedicationRequest:medication` brings Medications as `include` entries: the zoledronic acid
+    order coded only through its Medication is recognised; a Medication passed off as a match is not."""
+    app, ehr = fault_app(), FakeEhr(mock)
+    order = next(r for r in ehr.resources if r["resourceType"] == "MedicationRequest")
+    by_reference = {k: v for k, v in order.items() if k != "medicationCodeableConcept"}
+    by_reference["medicationReference"] = {"reference": "Medication/za-4mg"}
+    medication = {"resourceType": "Medication", "id": "za-4mg", "code": order["medicationCodeableConcept"]}
+
+    def served(mode: str):
+        document = {
+            "resourceType": "Bundle",
+            "type": "searchset",
+            "entry": [
+                {"resource": by_reference, "search": {"mode": "match"}},
+                {"resource": medication, "search": {"mode": mode}},
+            ],
+        }
+        return _answer_json(search_url("MedicationRequest"), document)
+
+    ehr.serve(templates(app), {"MedicationRequest": lambda: served("include")(mock)})
+    response, _ = call(app, ehr)
+    assert response.status_code == 200
+    assert comparable(response.get_json()["cards"]) == comparable(baseline(app, ehr))
+    assert "ZA-RENAL-DOSING" in rule_ids(response.get_json()["cards"])
+    mock.reset()
+    ehr.serve(templates(app), {"MedicationRequest": lambda: served("match")(mock)})
+    response, _ = call(app, ehr)
+    assert "DATA-UNAVAILABLE" in rule_ids(response.get_json()["cards"])
+
+
+def test_the_request_id_reaches_the_fhir_server(fault_app, mock):
+    """One id through the EHR's logs, ours and its FHIR server's (issue 13)."""
+    app, ehr = fault_app(), FakeEhr(mock)
+    ehr.serve(templates(app))
+    response = app.test_client().post(
+        URL, json=hook_body(ehr.pid, server=FHIR_BASE), headers={"X-Request-ID": "ehr-trace-42"}
+    )
+    assert response.status_code == 200 and response.headers["X-Request-ID"] == "ehr-trace-42"
+    sent = {c.request.headers.get("X-Request-ID") for c in mock.calls}
+    assert sent == {"ehr-trace-42"}

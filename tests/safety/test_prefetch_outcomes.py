@@ -37,7 +37,7 @@ class StubClient:
     def __init__(self, answers: dict[str, Answer]):
         self.answers = answers
 
-    def search_all(self, base_url: str, queries: dict[str, str], token: str | None) -> dict[str, Any]:
+    def search_all(self, base_url, queries, token, request_id=None) -> dict[str, Any]:
         return {key: self.answers[key] for key in queries}
 
 
