@@ -40,9 +40,20 @@ REASONS = {
 }
 
 
+ERRORS = {
+    400: ("invalid-request", "malformed transfer framing: the request body cannot be read"),
+    408: ("request-timeout", "the request did not arrive within the read deadline"),
+    413: ("payload-too-large", "the request body is larger than the service accepts"),
+    431: ("request-header-fields-too-large", "the request headers are larger than 64 KiB"),
+    503: ("service-unavailable", "too many requests still arriving; try again"),
+}
+"""The service's error shape (`cds_service.errors`): a code and a message that names the problem."""
+
+
 def refusal(status: int) -> bytes:
     """The whole answer to a request refused while it was being read; the connection closes after it."""
-    body = b'{"error":"request-refused","message":"%s"}' % REASONS[status].encode()
+    code, message = ERRORS[status]
+    body = b'{"error":"%s","message":"%s"}' % (code.encode(), message.encode())
     head = (
         f"HTTP/1.1 {status} {REASONS[status]}\r\nContent-Type: application/json\r\n"
         f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
@@ -91,7 +102,9 @@ class BufferingThreadWorker(ThreadWorker):
             return
         except OSError:
             chunk = b""
-        if not chunk:  # the client went away before its request was complete
+        if not chunk:  # the client went away before its request was complete: nobody to answer
+            if pending.data:
+                self.log.info("a client closed its connection before its request was complete")
             self._forget(conn)
             self._close(conn)
             return

@@ -14,7 +14,7 @@ import copy
 
 import pytest
 
-from tests.fhir_faults.conftest import FHIR_BASE, FakeEhr, search_url
+from tests.fhir_faults.conftest import FHIR_BASE, FakeEhr, answering, search_url
 from tests.fhir_server_mode.chart import condition, hook_body, prefetch_for, rule_ids, searchset
 
 URL = "/cds-services/bonemet-patient-view"
@@ -157,9 +157,8 @@ def templates(app):
 def test_server_answering_with_another_patients_conditions_gets_a_data_quality_card(fault_app, mock):
     app, ehr = fault_app(), FakeEhr(mock)
     theirs = [condition("someone-else", "other-lung", "C34.90", 100)]
-    ehr.serve(
-        templates(app), {"Condition": lambda: mock.get(search_url("Condition"), json=searchset(theirs))}
-    )
+    theirs_answer = lambda: mock.add_callback("GET", search_url("Condition"), answering(theirs))  # noqa: E731
+    ehr.serve(templates(app), {"Condition": theirs_answer})
     status, answer = server_call(app, ehr)
     assert status == 200
     assert rule_ids(answer["cards"]) == ["DATA-QUALITY"]

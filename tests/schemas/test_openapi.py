@@ -95,6 +95,8 @@ def test_every_documented_endpoint_and_status_is_there(document: dict[str, Any])
         "/cds-services/{id}",
         "/cds-services/{id}/feedback",
         "/healthz",
+        "/metrics",
+        "/admin/analytics",
         "/",
         "/preview/patient-view/{patientId}",
     }
