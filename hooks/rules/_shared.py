@@ -207,9 +207,13 @@ def last_given_day(facts: ClinicalFacts, order: MedicationFact) -> date | None:
 def hypercalcemia_treatment_drafted(facts: ClinicalFacts, t: Thresholds) -> bool:
     """7.3.23: corrected calcium at CTCAE grade >= `hcm_labelled_use_grade_from` and every drafted
     oncology BMA is a bisphosphonate labelled for hypercalcemia of malignancy (zoledronic acid,
-    ibandronate, pamidronate): the draft treats the hypercalcemia, a labelled use."""
+    ibandronate, pamidronate): the draft treats the hypercalcemia, a labelled use.
+
+    Only a graded calcium (corrected or ionized, `ctcae_hypercalcemia_grade`) counts: an uncorrected total
+    calcium in the grade-2 range may be normal once corrected (high albumin), so it does not make the
+    draft a hypercalcemia treatment."""
     drafts = drafted_oncology_bmas(facts)
-    grade = facts.calcium.hypercalcemia_grade if facts.calcium else 0
+    grade = ctcae_hypercalcemia_grade(facts.calcium)
     return (
         bool(drafts)
         and grade >= t["hcm_labelled_use_grade_from"]
@@ -558,6 +562,12 @@ def ctcae_hypercalcemia_grade(calcium: CalciumAssessment | None) -> int:
     if calcium is None or not calcium.ctcae_graded:
         return 0
     return calcium.hypercalcemia_grade
+
+
+def uncorrected_in_grade_range(calcium: CalciumAssessment | None, grade_from: float) -> bool:
+    """An uncorrected total calcium whose value falls in the CTCAE grade `grade_from` range or above: not
+    graded, but a card that relies on the grade says why it did not use it."""
+    return calcium is not None and not calcium.ctcae_graded and calcium.hypercalcemia_grade >= grade_from
 
 
 def hypercalcemia_grade_label(calcium: CalciumAssessment) -> str:
