@@ -125,7 +125,7 @@ def test_update_from_fhir_is_a_valid_medication_request_at_120mg_q4w():
     assert action["type"] == "update"
     resource = action["resource"]
     assert resource["id"] == "prolia1" and resource["status"] == "draft"
-    assert resource["medicationCodeableConcept"]["coding"][0]["code"] == "993449"
+    assert resource["medicationCodeableConcept"]["coding"][0]["code"] == "1046398"
     (dosage,) = resource["dosageInstruction"]
     assert dosage["doseAndRate"][0]["doseQuantity"]["value"] == 120
     assert dosage["timing"] == {"repeat": {"frequency": 1, "period": 4, "periodUnit": "wk"}}

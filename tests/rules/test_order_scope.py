@@ -41,11 +41,11 @@ def _extraction(rid: str) -> dict[str, Any]:
 
 def _chart_and_drafts():
     xgeva = fhir_medication_request(
-        "xgeva-active", "993449", "Xgeva 120 mg", dose_mg=120, period=4, period_unit="wk", status="active"
+        "xgeva-active", "1046398", "Xgeva 120 mg", dose_mg=120, period=4, period_unit="wk", status="active"
     )
     chart = fhir_chart(fhir_condition("bm", "C79.51"), xgeva)
     prolia = fhir_medication_request(
-        "prolia-d", "993449", "Prolia 60 mg", dose_mg=60, period=6, period_unit="mo"
+        "prolia-d", "993452", "Prolia 60 mg", dose_mg=60, period=6, period_unit="mo"
     )
     return chart, [prolia, _extraction("ext1")]
 
