@@ -88,9 +88,9 @@ COMORBIDITIES = [
 ]
 # (RxNorm code, display, dose mg or None, period in weeks or None)
 DRUGS = [
-    ("1547545", "pembrolizumab 25 MG/ML Injectable Solution", 200, 3),
-    ("1897", "calcium carbonate 1250 MG Oral Tablet", 1250, None),
-    ("2418", "cholecalciferol 25 MCG Oral Tablet", None, None),
+    ("1657746", "pembrolizumab 25 MG/ML Injectable Solution", 200, 3),
+    ("318076", "calcium carbonate 500 MG Oral Tablet", 500, None),
+    ("315659", "cholecalciferol 400 UNT", None, None),
     ("17767", "amlodipine 5 MG Oral Tablet", 5, None),
     ("6809", "metformin hydrochloride 500 MG Oral Tablet", 500, None),
     ("83367", "atorvastatin 20 MG Oral Tablet", 20, None),

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 
 from fhir_mappings.build_facts import FOREIGN
 from fhir_mappings.facts import ClinicalFacts, Evidence, UnmappedEntry, UnusableResult
+from fhir_mappings.lab_series import issues_found_while_reading
 from hooks.findings import Finding
 
 DATA_UNAVAILABLE = "DATA-UNAVAILABLE"
@@ -82,14 +83,22 @@ def unmapped_codes_finding(entries: Iterable[UnmappedEntry], *, gate_closed: boo
 def data_findings(
     facts: ClinicalFacts, skipped_rules: Iterable[str] = (), unavailable_types: Iterable[str] = ()
 ) -> list[Finding]:
-    """The data cards of a response in which the rules ran."""
+    """The data cards of a response in which the rules ran. Call it after the rules: results are read
+    lazily, and an older one a rule refused while walking back (a baseline creatinine whose unit
+    contradicts its code) is known only then; DATA-QUALITY lists it beside those found while building."""
     skipped = list(skipped_rules)
     found = [data_unavailable_finding(skipped, unavailable_types)] if skipped else []
-    if facts.data_issues:
-        found.append(data_quality_finding(facts.data_issues))
+    issues = _distinct((*facts.data_issues, *issues_found_while_reading(facts.labs)))
+    if issues:
+        found.append(data_quality_finding(issues))
     if facts.unmapped:
         found.append(unmapped_codes_finding(facts.unmapped, gate_closed=False))
     return found
+
+
+def _distinct(issues: Iterable[UnusableResult]) -> list[UnusableResult]:
+    """Each resource once per reason, in the order found."""
+    return list(dict.fromkeys(issues))
 
 
 def lung_cancer_gate_findings(facts: ClinicalFacts) -> list[Finding]:

@@ -7,7 +7,6 @@ Each function reads `ClinicalFacts` only. The catalog's terms (RULES.md section 
 from __future__ import annotations
 
 from datetime import date
-from functools import cache
 from typing import NamedTuple
 
 from fhir_mappings.facts import (
@@ -104,7 +103,7 @@ def active_or_drafted(facts: ClinicalFacts, agent: str) -> tuple[MedicationFact,
     )
 
 
-def life_expectancy_limitations(facts: ClinicalFacts, t: Thresholds | None = None) -> tuple[Evidence, ...]:
+def life_expectancy_limitations(facts: ClinicalFacts, t: Thresholds) -> tuple[Evidence, ...]:
     """Documented life expectancy under 3 months, as long as the record still says so (RULES.md 7.1.7).
 
     - terminal illness (or another `life_expectancy_limited` Condition) while the Condition is active (the
@@ -116,9 +115,9 @@ def life_expectancy_limitations(facts: ClinicalFacts, t: Thresholds | None = Non
       `life_expectancy_assessment_days` (a newer "no" supersedes it).
 
     It is never inferred (catalog section 2): when nothing says so, cards ask the clinician to confirm.
-    `t` carries the site's windows; rules that have none get the shipped defaults.
+    `t` carries the site's windows and is required: a default here once made several rules ignore a
+    site's override.
     """
-    t = t or default_thresholds()
     found: list[Evidence] = [
         Evidence("Documented limited life expectancy", c.display, c.since, c.reference)
         for c in (*facts.conditions_in("life_expectancy_limited"), *facts.conditions_in("hospice"))
@@ -157,18 +156,12 @@ def hospice_counts(facts: ClinicalFacts, event: CareEvent, window_days: float) -
     return event.state == "done" and age is not None and age <= window_days
 
 
-@cache
-def default_thresholds() -> Thresholds:
-    """The shipped thresholds, for helpers called by rules that pass none (read once per process)."""
-    return Thresholds.load()
-
-
-def bma_indicated(facts: ClinicalFacts) -> bool:
+def bma_indicated(facts: ClinicalFacts, t: Thresholds) -> bool:
     """Table 1: a BMA is indicated for confirmed bone metastasis, no BMA yet, life expectancy >= 3 months."""
     return (
         has_confirmed_bone_metastasis(facts)
         and not active_bmas(facts)
-        and not life_expectancy_limitations(facts)
+        and not life_expectancy_limitations(facts, t)
     )
 
 
@@ -176,38 +169,31 @@ def calcium_is_low(facts: ClinicalFacts) -> bool:
     return facts.calcium is not None and facts.calcium.status == "low"
 
 
-def is_first_dose_ordered(facts: ClinicalFacts, t: Thresholds | None = None) -> bool:
+def is_first_dose_ordered(facts: ClinicalFacts, t: Thresholds) -> bool:
     """Order hooks, 7.3.21: an oncology (or unknown-regimen) BMA is drafted and no oncology course is
     active or stopped within `bma_course_gap_days` (`_course.py`: the same answer the duration and renal
     rules use). Switching agents after a longer gap is a first dose of the new agent.
-
-    `t` should always be passed; without it the shipped thresholds are used (no site override).
     """
     from hooks.rules._course import stopped_within_gap_or_active  # _course imports this module
 
     if not drafted_oncology_bmas(facts):
         return False
-    return not stopped_within_gap_or_active(facts, t if t is not None else _shipped_thresholds())
+    return not stopped_within_gap_or_active(facts, t)
 
 
-def bma_being_started(facts: ClinicalFacts, t: Thresholds | None = None) -> bool:
+def bma_being_started(facts: ClinicalFacts, t: Thresholds) -> bool:
     """Catalog "being started": patient-view, BMA-INITIATION fires; order hooks, a first BMA dose is drafted.
 
     BMA-INITIATION fires when a BMA is indicated and calcium is not low (uncorrected hypocalcemia makes
     HYPOCALCEMIA-CORRECTION fire instead).
     """
     if facts.hook == PATIENT_VIEW:
-        return bma_indicated(facts) and not calcium_is_low(facts)
+        return bma_indicated(facts, t) and not calcium_is_low(facts)
     return is_first_dose_ordered(facts, t)
 
 
-def bma_on_treatment_or_starting(facts: ClinicalFacts, t: Thresholds | None = None) -> bool:
+def bma_on_treatment_or_starting(facts: ClinicalFacts, t: Thresholds) -> bool:
     return bool(active_bmas(facts)) or bma_being_started(facts, t)
-
-
-@cache
-def _shipped_thresholds() -> Thresholds:
-    return Thresholds.load()
 
 
 def last_given_day(facts: ClinicalFacts, order: MedicationFact) -> date | None:
@@ -221,9 +207,13 @@ def last_given_day(facts: ClinicalFacts, order: MedicationFact) -> date | None:
 def hypercalcemia_treatment_drafted(facts: ClinicalFacts, t: Thresholds) -> bool:
     """7.3.23: corrected calcium at CTCAE grade >= `hcm_labelled_use_grade_from` and every drafted
     oncology BMA is a bisphosphonate labelled for hypercalcemia of malignancy (zoledronic acid,
-    ibandronate, pamidronate): the draft treats the hypercalcemia, a labelled use."""
+    ibandronate, pamidronate): the draft treats the hypercalcemia, a labelled use.
+
+    Only a graded calcium (corrected or ionized, `ctcae_hypercalcemia_grade`) counts: an uncorrected total
+    calcium in the grade-2 range may be normal once corrected (high albumin), so it does not make the
+    draft a hypercalcemia treatment."""
     drafts = drafted_oncology_bmas(facts)
-    grade = facts.calcium.hypercalcemia_grade if facts.calcium else 0
+    grade = ctcae_hypercalcemia_grade(facts.calcium)
     return (
         bool(drafts)
         and grade >= t["hcm_labelled_use_grade_from"]
@@ -572,6 +562,12 @@ def ctcae_hypercalcemia_grade(calcium: CalciumAssessment | None) -> int:
     if calcium is None or not calcium.ctcae_graded:
         return 0
     return calcium.hypercalcemia_grade
+
+
+def uncorrected_in_grade_range(calcium: CalciumAssessment | None, grade_from: float) -> bool:
+    """An uncorrected total calcium whose value falls in the CTCAE grade `grade_from` range or above: not
+    graded, but a card that relies on the grade says why it did not use it."""
+    return calcium is not None and not calcium.ctcae_graded and calcium.hypercalcemia_grade >= grade_from
 
 
 def hypercalcemia_grade_label(calcium: CalciumAssessment) -> str:

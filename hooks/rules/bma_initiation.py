@@ -58,9 +58,9 @@ XGEVA_SOURCE = "Xgeva label (patients receiving Xgeva should not take Prolia: sa
 LIFE_EXPECTANCY_ASSESSMENT = "life_expectancy_under_3_months"
 
 
-def is_included(facts: ClinicalFacts) -> bool:
+def is_included(facts: ClinicalFacts, t: Thresholds) -> bool:
     """Patient-view, confirmed bone metastasis, no active BMA, no documented life expectancy < 3 months."""
-    return facts.hook == PATIENT_VIEW and bma_indicated(facts)
+    return facts.hook == PATIENT_VIEW and bma_indicated(facts, t)
 
 
 def is_excluded(facts: ClinicalFacts) -> bool:
@@ -112,7 +112,7 @@ def osteoporosis_stops(osteoporosis: tuple[MedicationFact, ...]) -> tuple[Action
 @rule(RULE_ID, consensus_section="6.3, Table 1", needs=("Observation", "MedicationRequest"))
 def bma_initiation(facts: ClinicalFacts, t: Thresholds) -> Finding | None:
     """BMA-INITIATION (consensus 6.3, Table 1): start a bone-modifying drug for confirmed bone metastasis."""
-    if not is_included(facts) or is_excluded(facts):
+    if not is_included(facts, t) or is_excluded(facts):
         return None
     osteoporosis = active_osteoporosis_bmas(facts)
     stops = osteoporosis_stops(osteoporosis)

@@ -60,9 +60,9 @@ LAB_CHECKS = (
 NO_IMAGING = "Bone imaging (bone scan, PET-CT, MRI, CT or X-ray)"
 
 
-def is_included(facts: ClinicalFacts) -> bool:
+def is_included(facts: ClinicalFacts, t: Thresholds) -> bool:
     """A BMA is being started: BMA-INITIATION fires (patient-view) or a first dose is drafted."""
-    return bma_being_started(facts)
+    return bma_being_started(facts, t)
 
 
 def missing_labs(facts: ClinicalFacts, t: Thresholds) -> tuple[LabCheck, ...]:
@@ -81,7 +81,7 @@ def has_ntx(facts: ClinicalFacts) -> bool:
 )
 def bma_pretreatment_workup(facts: ClinicalFacts, t: Thresholds) -> Finding | None:
     """BMA-PRETREATMENT-WORKUP (consensus Table 1): calcium, creatinine, ALP and bone imaging first."""
-    if not is_included(facts):
+    if not is_included(facts, t):
         return None
     labs = missing_labs(facts, t)
     imaging = bone_imaging(facts)

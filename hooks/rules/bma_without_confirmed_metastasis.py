@@ -15,8 +15,13 @@ Decision: a warning with no suggestion; the card asks for an override reason whe
 differential or unconfirmed: the card points to the imaging that would settle it) and `not-diagnosed`
 (none recorded).
 
-Decision beyond the catalog: denosumab drafted while calcium is high still fires (its labels for
-hypercalcemia of malignancy are not the consensus's subject and differ by country).
+Decisions beyond the catalog:
+- denosumab drafted while calcium is high still fires (its labels for hypercalcemia of malignancy are not
+  the consensus's subject and differ by country).
+- 7.3.23 says *corrected* calcium: the exemption needs a graded value (corrected or ionized,
+  `_shared.ctcae_hypercalcemia_grade`). An uncorrected total calcium in the grade-2 range does not exempt
+  (with a high albumin it may be normal once corrected); the card still fires and says the calcium was
+  not corrected, so the clinician can correct it or give the hypercalcemia as the override reason.
 """
 
 from __future__ import annotations
@@ -28,20 +33,23 @@ from hooks.rule_registry import rule
 from hooks.rules._shared import (
     HCM_LABELLED_AGENTS,
     condition_evidence,
+    ctcae_hypercalcemia_grade,
     drafted_oncology_bmas,
     has_confirmed_bone_metastasis,
     is_order_hook,
     medication_evidence,
     regimen_note,
     suspected_bone_metastases,
+    uncorrected_in_grade_range,
 )
 
 RULE_ID = "BMA-WITHOUT-CONFIRMED-METASTASIS"
 
 
 def treats_hypercalcemia(order: MedicationFact, facts: ClinicalFacts, t: Thresholds) -> bool:
-    """7.3.23: a bisphosphonate labelled for hypercalcemia of malignancy, with calcium at grade >= 2."""
-    grade = facts.calcium.hypercalcemia_grade if facts.calcium else 0
+    """7.3.23: a bisphosphonate labelled for hypercalcemia of malignancy, with corrected (or ionized)
+    calcium at CTCAE grade >= 2; an uncorrected calcium is not graded (module docstring)."""
+    grade = ctcae_hypercalcemia_grade(facts.calcium)
     return order.agent in HCM_LABELLED_AGENTS and grade >= t["hcm_labelled_use_grade_from"]
 
 
@@ -64,7 +72,11 @@ def bma_without_confirmed_metastasis(facts: ClinicalFacts, t: Thresholds) -> Fin
         rule_id=RULE_ID,
         indicator="warning",
         variant="suspected" if suspected else "not-diagnosed",
-        values={"drafted": "; ".join(m.display for m in drafts), "regimen_note": regimen_note(drafts)},
+        values={
+            "drafted": "; ".join(m.display for m in drafts),
+            "regimen_note": regimen_note(drafts),
+            "calcium_note": _calcium_note(facts, drafts, t),
+        },
         evidence=_evidence(drafts, suspected),
     )
 
@@ -77,3 +89,19 @@ def _evidence(
         condition_evidence("Bone metastasis, suspected only (not confirmed)", c) for c in suspected
     )
     return orders + conditions
+
+
+def _calcium_note(facts: ClinicalFacts, drafts: tuple[MedicationFact, ...], t: Thresholds) -> str:
+    """Why a labelled bisphosphonate with a high calcium was not taken as a hypercalcemia treatment."""
+    calcium = facts.calcium
+    labelled = any(m.agent in HCM_LABELLED_AGENTS for m in drafts)
+    if calcium is None or not labelled:
+        return ""
+    if not uncorrected_in_grade_range(calcium, t["hcm_labelled_use_grade_from"]):
+        return ""
+    return (
+        f"Calcium is in the CTCAE grade {calcium.hypercalcemia_grade} range but was not corrected for "
+        "albumin (grade not assigned), so this order was not taken as a treatment of hypercalcemia of "
+        "malignancy (a labelled use from grade 2). Correct the calcium (albumin), or give the hypercalcemia "
+        "as the override reason."
+    )

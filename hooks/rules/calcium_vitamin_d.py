@@ -62,11 +62,11 @@ def supplement_evidence(facts: ClinicalFacts) -> tuple[Evidence, ...]:
     )
 
 
-def is_included(facts: ClinicalFacts) -> bool:
+def is_included(facts: ClinicalFacts, t: Thresholds) -> bool:
     """A BMA drafted (order hooks), or active or being started (patient-view)."""
     if is_order_hook(facts):
         return bool(drafted_bmas(facts))
-    return bma_on_treatment_or_starting(facts)
+    return bma_on_treatment_or_starting(facts, t)
 
 
 def is_excluded(facts: ClinicalFacts) -> bool:
@@ -77,7 +77,7 @@ def is_excluded(facts: ClinicalFacts) -> bool:
 @rule(RULE_ID, consensus_section="Table 1", needs=("Observation", "MedicationRequest"))
 def calcium_vitamin_d(facts: ClinicalFacts, t: Thresholds) -> Finding | None:
     """CALCIUM-VITAMIN-D (consensus Table 1): calcium 500 mg/day and vitamin D 400 IU/day with a BMA."""
-    if not is_included(facts) or is_excluded(facts):
+    if not is_included(facts, t) or is_excluded(facts):
         return None
     missing = missing_supplements(facts)
     if not missing:

@@ -36,6 +36,7 @@ from hooks.rules._shared import (
     confirmed_bone_metastases,
     drafted_bmas,
     fmt_number,
+    interval_text,
     is_order_hook,
     medication_evidence,
     regimen_note,
@@ -123,6 +124,5 @@ def _stop_note(stopping: tuple[MedicationFact, ...]) -> str:
 
 
 def _interval_text(order: MedicationFact) -> str:
-    if order.interval_days is None:
-        return "interval not stated"
-    return f"every {fmt_number(round(order.interval_days))} days"
+    """As the order was written ("every 6 months"), not as days the prescriber never wrote."""
+    return interval_text(order.interval_days) or "interval not stated"

@@ -32,6 +32,7 @@ from hooks.rules._shared import (
     active_or_drafted,
     bma_being_started,
     condition_evidence,
+    drafted_bmas,
     fmt_number,
     is_order_hook,
     is_recent,
@@ -50,9 +51,10 @@ REASON = "Calcium before each denosumab dose in severe renal impairment (Xgeva l
 
 
 def denosumab_orders(facts: ClinicalFacts) -> tuple:
-    """Denosumab drafted (order hooks) or active (patient-view)."""
+    """Denosumab drafted and under check (order hooks; order-select checks the selected drafts only,
+    7.3.20) or active (patient-view)."""
     if is_order_hook(facts):
-        return tuple(m for m in facts.drafts if m.agent == DENOSUMAB)
+        return tuple(m for m in drafted_bmas(facts) if m.agent == DENOSUMAB)
     return tuple(m for m in active_or_drafted(facts, DENOSUMAB) if m.is_active)
 
 

@@ -47,13 +47,13 @@ SHORT_BASIS = {
 }
 
 
-def is_included(facts: ClinicalFacts) -> bool:
+def is_included(facts: ClinicalFacts, t: Thresholds) -> bool:
     """Calcium low, and a BMA drafted (order hooks) or active or indicated (patient-view)."""
     if not calcium_is_low(facts):
         return False
     if is_order_hook(facts):
         return bool(drafted_bmas(facts))
-    return bool(active_bmas(facts)) or bma_indicated(facts)
+    return bool(active_bmas(facts)) or bma_indicated(facts, t)
 
 
 def is_first_dose(facts: ClinicalFacts) -> bool:
@@ -78,7 +78,7 @@ def severity_text(calcium: CalciumAssessment) -> str:
 @rule(RULE_ID, consensus_section="Table 1", needs=("Observation", "MedicationRequest"))
 def hypocalcemia_correction(facts: ClinicalFacts, t: Thresholds) -> Finding | None:
     """HYPOCALCEMIA-CORRECTION (consensus Table 1): correct pre-existing hypocalcemia before a BMA dose."""
-    if not is_included(facts) or facts.calcium is None:
+    if not is_included(facts, t) or facts.calcium is None:
         return None
     calcium = facts.calcium
     level = indicator(facts)

@@ -21,6 +21,9 @@ Decision beyond the catalog:
 - An MDT review counts when done, or when a referral to one is pending (an active, on-hold or draft
   ServiceRequest: the review has been asked for); a cancelled referral does not.
 - The newest Mirels score and ESCC grade are used, whatever their age (their dates are on the card).
+- An uncorrected total calcium in the grade range still raises the card (an MDT discussion of a calcium
+  that may be high costs little; missing a grade-3 hypercalcemia costs much), but the card names it as a
+  range, not corrected for albumin, never as a CTCAE grade (`_shared.hypercalcemia_grade_label`).
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from hooks.rules._shared import (
     confirmed_bone_metastases,
     escc_at_least,
     fmt_number,
+    hypercalcemia_grade_label,
     lab_evidence,
     skeletal_related_events,
 )
@@ -102,7 +106,7 @@ def escalators(facts: ClinicalFacts, t: Thresholds) -> tuple[Escalator, ...]:
         found.append(Escalator(f"ESCC grade {escc.value}", (shown,)))
     calcium = facts.calcium
     if calcium is not None and calcium.hypercalcemia_grade >= t["mdt_hypercalcemia_grade_from"]:
-        found.append(Escalator(f"hypercalcemia CTCAE grade {calcium.hypercalcemia_grade}", calcium.evidence))
+        found.append(Escalator(f"hypercalcemia {hypercalcemia_grade_label(calcium)}", calcium.evidence))
     return tuple(found)
 
 

@@ -47,7 +47,6 @@ from hooks.rules._shared import (
     asked_or_done,
     condition_evidence,
     days_since,
-    default_thresholds,
     done_events,
     done_imaging,
     done_or_under_way,
@@ -128,9 +127,8 @@ def treated_after(facts: ClinicalFacts, t: Thresholds) -> tuple[CareEvent, ...]:
     )
 
 
-def variant_for(facts: ClinicalFacts, t: Thresholds | None = None) -> str | None:
+def variant_for(facts: ClinicalFacts, t: Thresholds) -> str | None:
     """Inclusion, exclusion and decision together (other rules ask whether this card fires)."""
-    t = t or default_thresholds()
     if facts.hook != PATIENT_VIEW:
         return None
     found = severity(facts, t)

@@ -43,6 +43,7 @@ from hooks.rule_registry import rule
 from hooks.rules._renal import CreatinineRise, ZaBaseline, creatinine_rise, recent_creatinine, za_baseline
 from hooks.rules._shared import (
     crcl_missing,
+    drafted_bmas,
     fmt_number,
     is_order_hook,
     lab_evidence,
@@ -77,9 +78,10 @@ def in_scope(order: MedicationFact) -> bool:
 
 
 def za_orders_to_check(facts: ClinicalFacts) -> tuple[MedicationFact, ...]:
-    """Inclusion: zoledronic acid drafted (order hooks) or active (patient-view), not osteoporosis regimen."""
+    """Inclusion: zoledronic acid drafted and under check (order hooks; order-select checks the selected
+    drafts only, 7.3.20) or active (patient-view), not osteoporosis regimen."""
     if is_order_hook(facts):
-        return tuple(m for m in facts.drafts if in_scope(m))
+        return tuple(m for m in drafted_bmas(facts) if in_scope(m))
     return tuple(m for m in facts.medications if in_scope(m) and m.is_active)
 
 

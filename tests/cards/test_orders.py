@@ -112,7 +112,7 @@ def test_an_update_keeps_the_draft_and_changes_only_dose_route_timing(key: str) 
 def test_an_update_to_another_drug_replaces_the_medication() -> None:
     updated = updated_medication_request(prolia_draft(), CATALOG.medications["denosumab_120mg_q4w"])
     _validate(updated)
-    assert updated["medicationCodeableConcept"]["coding"][0]["code"] == "993449"
+    assert updated["medicationCodeableConcept"]["coding"][0]["code"] == "1046398"
     assert updated["dosageInstruction"][0]["timing"]["repeat"]["periodUnit"] == "wk"
 
 

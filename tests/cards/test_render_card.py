@@ -174,7 +174,7 @@ def test_delete_then_create_at_crcl_below_30(render) -> None:
         "resourceId": "MedicationRequest/za-draft-1",
     }
     assert create["type"] == "create"
-    assert create["resource"]["medicationCodeableConcept"]["coding"][0]["code"] == "993449"
+    assert create["resource"]["medicationCodeableConcept"]["coding"][0]["code"] == "1046398"
     assert create["resource"]["reasonCode"] == [{"text": "Bone metastasis; CrCl < 30 mL/min"}]
 
 
@@ -263,7 +263,7 @@ def test_prolia_updated_to_the_oncology_regimen_changes_the_drug_too(render) -> 
     )
     resource = render(finding)["suggestions"][0]["actions"][0]["resource"]
     assert resource["id"] == "prolia-draft-1"
-    assert resource["medicationCodeableConcept"]["coding"][0]["code"] == "993449"
+    assert resource["medicationCodeableConcept"]["coding"][0]["code"] == "1046398"
     assert resource["dosageInstruction"][0]["doseAndRate"][0]["doseQuantity"]["value"] == 120
 
 

@@ -128,16 +128,16 @@ def test_a_denosumab_biosimilar_product_code_is_recognised():
 
 
 def test_denosumab_by_ingredient_reads_the_regimen_from_the_dose():
-    assert (one(order("993449", dose=120)).product, one(order("993449", dose=120)).regimen) == (
+    assert (one(order("M05BX04", ATC, dose=120)).product, one(order("M05BX04", ATC, dose=120)).regimen) == (
         "xgeva",
         "oncology",
     )
-    low = one(order("993449", dose=60, period=6, period_unit="mo"))
+    low = one(order("M05BX04", ATC, dose=60, period=6, period_unit="mo"))
     assert (low.product, low.regimen) == ("prolia", "osteoporosis")
 
 
 def test_denosumab_without_dose_or_interval_is_unknown_and_has_no_product():
-    fact = one(order("993449"))
+    fact = one(order("M05BX04", ATC))
     assert (fact.product, fact.regimen) == (None, "unknown")
 
 
@@ -308,7 +308,7 @@ def test_malformed_frequency_or_period_is_unreadable():
 
 def test_intervals_are_read_in_days():
     assert one(order("351114", period=4, period_unit="wk")).interval_days == 28
-    assert one(order("993449", period=6, period_unit="mo")).interval_days == 182.621
+    assert one(order("M05BX04", ATC, period=6, period_unit="mo")).interval_days == 182.621
     assert one(order("308907", period=1, period_unit="d", frequency=2)).interval_days == 0.5
 
 
@@ -350,7 +350,7 @@ def test_site_product_codes_join_the_product_and_its_regimen(tmp_path):
 def test_build_facts_reads_medications_with_the_site_thresholds():
     facts = build_facts(
         PID,
-        chart(patient(), order("993449", dose=120, period=4, period_unit="wk")),
+        chart(patient(), order("M05BX04", ATC, dose=120, period=4, period_unit="wk")),
         hook="patient-view",
         now=NOW,
         draft_orders=None,
@@ -387,3 +387,47 @@ def test_a_product_regimen_other_than_oncology_or_osteoporosis_stops_start_up(tm
     )
     with pytest.raises(CodesetConfigError, match="regimen must be one of"):
         load_codesets(tmp_path)
+
+
+@pytest.mark.parametrize("code", ["993449", "115264", "1897", "2418", "1547545", "1597876"])
+def test_unsourced_rxnorm_ingredient_codes_are_not_defaults(code):
+    """Issue 10: a code with no citable source stays out of the defaults (docs/terminology.md,
+    Medications); a site that uses one adds it in its own codesets.yaml."""
+    assert none_from(order(code, dose=120, period=4, period_unit="wk")) == []
+
+
+@pytest.mark.parametrize(
+    ("key", "agent"),
+    [
+        ("denosumab_120mg_q4w", "denosumab"),
+        ("calcium_500mg_daily", "calcium_supplement"),
+        ("vitamin_d_400iu_daily", "vitamin_d"),
+    ],
+)
+def test_every_suggested_order_is_recognised_by_the_shipped_code_sets(key, agent):
+    """An accepted suggestion must read back as the drug it orders, or the card that suggested it
+    (BMA-INITIATION, CALCIUM-VITAMIN-D) would fire again on the next call."""
+    from hooks.order_catalog import load_order_catalog
+    from hooks.orders import medication_request
+
+    resource = medication_request(load_order_catalog().medications[key], patient_id=PID)
+    fact = one({**resource, "id": "mr1", "status": "active"})
+    assert fact.agent == agent
+    if agent == "denosumab":
+        assert (fact.product, fact.regimen) == ("xgeva", "oncology")
+
+
+def test_an_order_still_coded_with_a_dropped_ingredient_code_is_listed_for_unmapped_codes():
+    """Not silent: an Xgeva order sent as RxNorm 993449 alone is named in text, so UNMAPPED-CODES lists it."""
+    resource = order("993449", dose=120, period=4, period_unit="wk", text="Xgeva (denosumab) 120 mg")
+    facts = build_facts(
+        PID,
+        chart(patient(), resource),
+        hook="patient-view",
+        now=NOW,
+        draft_orders=None,
+        codesets=CODES,
+        thresholds=T,
+    )
+    assert facts.medications == ()
+    assert [(u.concept, u.reference) for u in facts.unmapped] == [("bma", "MedicationRequest/mr1")]

@@ -231,3 +231,29 @@ def test_which_subject_references_are_this_patient(subject, own):
     facts = facts_of(condition("C34.90"), bone)
     assert (("bone_metastasis", False) in categories(facts)) is own
     assert [i.analyte for i in facts.data_issues] == ([] if own else [FOREIGN])
+
+
+@pytest.mark.parametrize("code", ["170935008", "170936009"])
+def test_hospice_finding_condition_documents_limited_life_expectancy_while_active(code):
+    """VSAC Hospice Care Ambulatory findings (full care by hospice; shared care hospice and GP): RULES.md
+    7.1.7 reads an active hospice Condition as documented life expectancy under 3 months."""
+    from hooks.rules._shared import life_expectancy_limitations
+
+    facts = facts_of(condition("C34.90"), condition(code, SNOMED))
+    assert [c.category for c in facts.conditions_in("hospice")] == ["hospice"]
+    assert life_expectancy_limitations(facts, T)
+
+
+@pytest.mark.parametrize(("code", "clinical"), [("170935008", "resolved"), ("103735009", "active")])
+def test_resolved_hospice_finding_or_palliative_care_does_not_limit_life_expectancy(code, clinical):
+    """A hospice stay that ended is not today's; palliative care (103735009) is not hospice."""
+    from hooks.rules._shared import life_expectancy_limitations
+
+    facts = facts_of(condition("C34.90"), condition(code, SNOMED, clinical=clinical))
+    assert not facts.conditions_in("hospice")
+    assert not life_expectancy_limitations(facts, T)
+
+
+def test_bone_pain_condition_is_recognised():
+    facts = facts_of(condition("C34.90"), condition("12584003", SNOMED))
+    assert [c.category for c in facts.conditions_in("bone_pain")] == ["bone_pain"]

@@ -232,11 +232,11 @@ def test_order_select_does_not_judge_an_unselected_duplicate():
 def test_fhir_xgeva_on_prolia_stop_is_the_full_chart_order_with_status_stopped(hook):
     """FHIR: Prolia active in the chart, Xgeva drafted: the update is the Prolia order, stopped."""
     on_prolia = fhir_medication_request(
-        "prolia1", "993449", "Prolia 60 mg", dose_mg=60, period=6, period_unit="mo", status="active"
+        "prolia1", "993452", "Prolia 60 mg", dose_mg=60, period=6, period_unit="mo", status="active"
     )
     chart = fhir_chart(fhir_condition("bm", "C79.51"), on_prolia)
     draft = fhir_medication_request(
-        "xgeva1", "993449", "Xgeva 120 mg", dose_mg=120, period=4, period_unit="wk"
+        "xgeva1", "1046398", "Xgeva 120 mg", dose_mg=120, period=4, period_unit="wk"
     )
     card = card_for(order_hook_cards(hook, chart, [draft]), RULE)
     assert card is not None and card["indicator"] == "warning"

@@ -167,7 +167,7 @@ def test_hypercalcemia_card_does_not_tell_to_take_calcium():
 def test_switch_card_from_fhir_stops_the_chart_prolia_order():
     """FHIR patient-view: Prolia 60 mg active, bone metastasis confirmed: the stop is a valid full order."""
     prolia = fhir_medication_request(
-        "prolia1", "993449", "Prolia 60 mg", dose_mg=60, period=6, period_unit="mo", status="active"
+        "prolia1", "993452", "Prolia 60 mg", dose_mg=60, period=6, period_unit="mo", status="active"
     )
     card = patient_view_card(bma_initiation, fhir_chart(fhir_condition("bm", "C79.51"), prolia))
     assert card is not None

@@ -156,3 +156,22 @@ def test_template_fits_every_variant():
         ),
     ]
     assert_template_fits(RULE, findings)
+
+
+def test_uncorrected_calcium_in_grade_2_range_does_not_exempt_and_the_card_says_why():
+    """7.3.23 says corrected calcium: an uncorrected 11.9 mg/dL (grade-2 range, no albumin) is not graded,
+    so zoledronic acid without a confirmed metastasis still warns, naming the uncorrected calcium."""
+    uncorrected = calcium(11.9, grade=2, basis="total-uncorrected")
+    finding = check(
+        facts(hook="order-sign", drafts=[zoledronic_acid(draft=True)], calcium_status=uncorrected)
+    )
+    assert finding is not None
+    assert "not corrected for albumin" in finding.values["calcium_note"]
+    assert "grade 2 range" in finding.values["calcium_note"]
+
+
+def test_calcium_note_empty_without_a_high_uncorrected_calcium():
+    finding = check(
+        facts(hook="order-sign", drafts=[zoledronic_acid(draft=True)], calcium_status=calcium(9.4))
+    )
+    assert finding is not None and finding.values["calcium_note"] == ""

@@ -29,7 +29,7 @@ RULE = "DENOSUMAB-DOSE"
 
 def prolia(**kw):
     kw.setdefault("dose_mg", 60)
-    kw.setdefault("interval_days", 183)
+    kw.setdefault("interval_days", 6 * 30.436875)  # "every 6 months" as the mapping converts it (UCUM mo)
     kw.setdefault("product", "prolia")
     return denosumab(draft=True, days=0, **kw)
 
@@ -53,7 +53,7 @@ def test_prolia_drafted_for_bone_metastasis_is_updated_to_120mg_q4w(hook):
     ]
     assert suggestion.is_recommended
     assert evidence_refs(finding) == {draft.reference, metastasis.reference}
-    assert finding.values["dose"] == "60 mg" and finding.values["interval"] == "every 183 days"
+    assert finding.values["dose"] == "60 mg" and finding.values["interval"] == "every 6 months"
 
 
 def test_120mg_every_6_months_fires_on_the_interval():
@@ -125,7 +125,7 @@ def test_update_from_fhir_is_a_valid_medication_request_at_120mg_q4w():
     assert action["type"] == "update"
     resource = action["resource"]
     assert resource["id"] == "prolia1" and resource["status"] == "draft"
-    assert resource["medicationCodeableConcept"]["coding"][0]["code"] == "993449"
+    assert resource["medicationCodeableConcept"]["coding"][0]["code"] == "1046398"
     (dosage,) = resource["dosageInstruction"]
     assert dosage["doseAndRate"][0]["doseQuantity"]["value"] == 120
     assert dosage["timing"] == {"repeat": {"frequency": 1, "period": 4, "periodUnit": "wk"}}
@@ -196,3 +196,11 @@ def test_unreadable_denosumab_draft_without_prolia_is_not_changed():
     draft = denosumab(draft=True, dose_mg=None, product=None, interval_days=None)
     _, patient = with_metastasis(drafts=[draft])
     assert denosumab_dose(patient, THRESHOLDS) is None
+
+
+def test_weekly_interval_and_missing_interval_are_written_as_a_prescriber_would():
+    weekly = prolia(interval_days=28)
+    unstated = prolia(interval_days=None)
+    for draft, expected in ((weekly, "every 4 weeks"), (unstated, "interval not stated")):
+        _metastasis, patient = with_metastasis("order-sign", drafts=[draft])
+        assert denosumab_dose(patient, THRESHOLDS).values["interval"] == expected

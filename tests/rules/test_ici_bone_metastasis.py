@@ -91,9 +91,9 @@ def test_template_fits():
 
 
 def test_card_from_fhir_chart():
-    """From raw FHIR: bone metastasis and an active pembrolizumab order (RxNorm 1547545): an info card."""
+    """From raw FHIR: bone metastasis and an active Keytruda order (RxNorm 1657746): an info card."""
     ici = fhir_medication_request(
-        "pembro", "1547545", "pembrolizumab 200 mg", dose_mg=200, period=3, period_unit="wk", status="active"
+        "pembro", "1657746", "pembrolizumab 200 mg", dose_mg=200, period=3, period_unit="wk", status="active"
     )
     card = patient_view_card(ici_bone_metastasis, fhir_chart(fhir_condition("met", "C79.51"), ici))
     assert card is not None
@@ -105,7 +105,14 @@ def test_card_from_fhir_chart():
 
 def _rendered_card():
     ici = fhir_medication_request(
-        "nivo", "1597876", "nivolumab 240 mg", dose_mg=240, period=2, period_unit="wk", status="active"
+        "nivo",
+        "L01FF01",
+        "nivolumab 240 mg",
+        dose_mg=240,
+        period=2,
+        period_unit="wk",
+        status="active",
+        system="http://www.whocc.no/atc",
     )
     return patient_view_card(ici_bone_metastasis, fhir_chart(fhir_condition("met", "C79.51"), ici))
 

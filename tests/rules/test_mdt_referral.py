@@ -188,3 +188,12 @@ def test_fhir_mdt_referral_after_metastasis_stops_the_card():
     """From raw FHIR: an MDT-review ServiceRequest authored after the metastasis onset: no card."""
     chart = fhir_chart(fhir_condition("met", "C79.51"), fhir_service_request("mdt", "mdt-review", days=5))
     assert patient_view_card(mdt_referral, chart) is None
+
+
+def test_uncorrected_calcium_escalates_but_is_never_called_a_ctcae_grade():
+    """An uncorrected total calcium in the grade-3 range still raises the card, named as a range."""
+    uncorrected = calcium(13.0, grade=3, basis="total-uncorrected")
+    finding = mdt_referral(facts(conditions=[bone_metastasis()], calcium_status=uncorrected), THRESHOLDS)
+    assert finding.indicator == "warning"
+    assert "CTCAE grade" not in finding.values["escalators"]
+    assert "grade 3 range, not corrected for albumin" in finding.values["escalators"]

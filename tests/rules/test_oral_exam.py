@@ -156,3 +156,10 @@ def test_template_fits_every_variant():
         ),
     ]
     assert_template_fits(RULE, findings)
+
+
+def test_uncorrected_calcium_in_grade_2_range_is_not_a_hypercalcemia_first_dose():
+    """7.3.23 needs a corrected (graded) calcium: uncorrected 12.0 mg/dL keeps the first-dose warning."""
+    uncorrected = calcium(12.0, grade=2, basis="total-uncorrected")
+    patient = facts(hook="order-sign", drafts=[zoledronic_acid(draft=True)], calcium_status=uncorrected)
+    assert oral_exam(patient, THRESHOLDS).variant == "first-dose"

@@ -108,3 +108,46 @@ def test_data_card_templates_fit_every_variant():
             unmapped_codes_finding(entries, gate_closed=False),
         ],
     )
+
+
+def test_data_quality_lists_an_older_result_a_rule_refused_while_walking_back():
+    """ZA-RENAL-DOSING looks for the creatinine before the first zoledronic acid dose (June 2026): the one
+    on file is coded 14682-9 (molar) but sent in mg/dL, refused only when the rule reads it. The card must
+    name it, or the rule's "no baseline" would hide a result the chart does have."""
+    from fhir_mappings.build_facts import build_facts
+    from fhir_mappings.codesets import load_codesets
+    from tests.rules.factories import (
+        NOW,
+        fhir_chart,
+        fhir_condition,
+        fhir_medication_request,
+        fhir_observation,
+    )
+
+    za = fhir_medication_request(
+        "za-active", "77655", "Zoledronic acid 4 mg", dose_mg=4, period=4, period_unit="wk", status="active"
+    )
+    za["dosageInstruction"][0]["timing"]["repeat"]["boundsPeriod"] = {"start": "2026-06-01"}
+    za["authoredOn"] = "2026-06-01"
+    loinc = "http://loinc.org"
+    current = fhir_observation("cr-now", loinc, "2160-0", {"valueQuantity": _mg_dl(1.0)}, days=3)
+    baseline = fhir_observation("cr-old", loinc, "14682-9", {"valueQuantity": _mg_dl(0.9)}, days=220)
+    chart = fhir_chart(fhir_condition("bm", "C79.51"), za, current, baseline)
+    built = build_facts(
+        "p1",
+        chart,
+        hook="patient-view",
+        now=NOW,
+        draft_orders=None,
+        codesets=load_codesets(),
+        thresholds=THRESHOLDS,
+    )
+    assert not any(i.reference == "Observation/cr-old" for i in built.data_issues)  # not read at build time
+    findings = run_rules(PATIENT_VIEW, built, THRESHOLDS)
+    quality = next(f for f in findings if f.rule_id == "DATA-QUALITY")
+    assert "Observation/cr-old" in {e.reference for e in quality.evidence}
+    assert quality.values["count"] == "1"
+
+
+def _mg_dl(value: float) -> dict:
+    return {"value": value, "unit": "mg/dL", "system": "http://unitsofmeasure.org", "code": "mg/dL"}

@@ -444,7 +444,7 @@ def test_order_hook_below_30_deletes_the_draft_and_creates_valid_denosumab(hook)
     delete, create = validate_action_resources(card)
     assert (delete["type"], delete["resourceId"]) == ("delete", "MedicationRequest/za1")
     assert create["type"] == "create" and create["resource"]["status"] == "draft"
-    assert create["resource"]["medicationCodeableConcept"]["coding"][0]["code"] == "993449"
+    assert create["resource"]["medicationCodeableConcept"]["coding"][0]["code"] == "1046398"
     assert create["resource"]["subject"] == {"reference": "Patient/p1"}
     assert create["resource"]["dosageInstruction"][0]["doseAndRate"][0]["doseQuantity"]["value"] == 120
 
