@@ -1,4 +1,6 @@
-"""Synthetic, valid FHIR R4 patients for the benchmark: small, typical and heavy charts.
+"""Synthetic, valid FHIR R4 patients for the benchmark and the population generator: small, typical and
+heavy charts. (Here rather than in `bench/` so `cds_service.population.generator` can build on them
+without the service importing the benchmark; `bench.patients` re-exports them.)
 
 Each patient is a woman with lung cancer and bone metastases (so the rules have something to decide) plus
 ordinary comorbidities, laboratory history, imaging, medications and procedures. The Observations use
@@ -117,7 +119,7 @@ STUDIES = [
 def patient_resources(size: str, anchor: datetime, patient_id: str = "bench-patient") -> dict[str, Any]:
     """The prefetch of one synthetic patient (CDS Hooks prefetch keys to resources or Bundles)."""
     chart = SIZES[size]
-    rng = random.Random(f"{size}-{patient_id}")
+    rng = random.Random(f"{size}-{patient_id}")  # noqa: S311 - synthetic data, reproducible by design
     subject = {"reference": f"Patient/{patient_id}"}
     return {
         "patient": _patient(patient_id),
@@ -310,7 +312,7 @@ def _studies(
     return found
 
 
-def _medication_request(
+def medication_request(
     mid: str, subject: dict[str, Any], drug: tuple[Any, ...], start: str, status: str
 ) -> dict[str, Any]:
     code, shown, dose, period_weeks = drug
@@ -342,7 +344,7 @@ def _medications(
         days_ago = rng.uniform(1, chart.years * 365.0)
         status = "active" if days_ago < 90 else "completed"
         found.append(
-            _medication_request(
+            medication_request(
                 f"med-{index}", subject, DRUGS[index % len(DRUGS)], _day(anchor, days_ago), status
             )
         )
@@ -370,7 +372,7 @@ def _procedures(
 
 def _draft(patient_id: str) -> dict[str, Any]:
     """A draft order for zoledronic acid 4 mg every 4 weeks (the common BMA start)."""
-    request = _medication_request(
+    request = medication_request(
         "draft-za",
         {"reference": f"Patient/{patient_id}"},
         ("77655", "zoledronic acid 4 MG in 100 ML Injection", 4, 4),
