@@ -18,8 +18,9 @@ line (`.ndjson.gz` decompressed by Spark). Why each step is what it is:
 - `evaluate_patient` runs per patient inside `mapPartitions`; the `RuntimeParts` (code sets, thresholds,
   card templates, order catalog) are built once per Python worker process, which Spark reuses across
   tasks, not once per patient.
-- The driver receives `PatientResult`s one partition at a time (`toLocalIterator`), so the CLI, the
-  report and the aggregation (`aggregate.Summary`) are the local engine's.
+- All partitions are evaluated in one job (results kept on the executors' disks), then the driver
+  receives the `PatientResult`s one partition at a time (`toLocalIterator`): the CLI, the report and the
+  aggregation (`aggregate.Summary`) are the local engine's, and the driver never holds them all.
 
 On a cluster the executors need this package installed (or shipped with `--py-files`) and `site_dir`
 readable at the same path. Two differences from the local engine's counts, both about broken input: a
@@ -34,6 +35,7 @@ from __future__ import annotations
 import itertools
 import os
 import sys
+import threading
 import time
 import zlib
 from collections import Counter
@@ -234,12 +236,14 @@ def _results(
     own: bool,
     progress: bool,
 ) -> Iterator[PatientResult]:
-    """Streams the results to the driver one partition at a time; unpersists (and stops a session it
-    started) when the caller has read them all or stops reading."""
+    """Evaluates every partition in one job (every core busy; the results kept on the executors' disks),
+    then streams the results to the driver one partition at a time (`toLocalIterator` alone would run one
+    partition after the other). Unpersists, and stops a session it started, when the caller has read them
+    all or stops reading."""
     classified, keyed = persisted_and_keyed
     context = session.sparkContext
     shared = context.broadcast(medications)
-    count = partitions or max(keyed.getNumPartitions(), context.defaultParallelism)
+    count = partitions or max(keyed.getNumPartitions(), 2 * context.defaultParallelism)
 
     def evaluate(records: Iterable[tuple[tuple[Any, ...], str]]) -> Iterator[PatientResult]:
         parts = _runtime_parts(site)
@@ -247,18 +251,51 @@ def _results(
             chart = chart_of((orjson.loads(line) for _, line in group), shared.value)
             yield evaluate_patient(parts, patient_id, chart, as_of)
 
+    from pyspark import StorageLevel
+
     grouped = keyed.repartitionAndSortWithinPartitions(count, _patient_partition)
-    meter = _Progress(sys.stderr if progress else None)
+    results = grouped.mapPartitions(evaluate).persist(StorageLevel.DISK_ONLY)
     try:
-        for result in grouped.mapPartitions(evaluate).toLocalIterator():
-            meter.note()
-            yield result
-        meter.done()
+        _evaluate_all(context, results, sys.stderr if progress else None)
+        yield from results.toLocalIterator()
     finally:
+        results.unpersist()
         classified.unpersist()
         shared.unpersist()
         if own:
             session.stop()
+
+
+def _evaluate_all(context: Any, results: Any, out: Any) -> None:
+    began = time.monotonic()
+    if out is None:
+        results.count()
+        return
+    stop = threading.Event()
+    watcher = threading.Thread(target=_watch, args=(context, stop, out), daemon=True)
+    watcher.start()
+    try:
+        patients = results.count()
+    finally:
+        stop.set()
+        watcher.join()
+    seconds = time.monotonic() - began
+    rate = patients / max(seconds, 1e-9)
+    print(f"population (spark): {patients} patients in {seconds:.1f} s ({rate:.0f}/s)", file=out, flush=True)
+
+
+def _watch(context: Any, stop: threading.Event, out: Any) -> None:
+    """Progress on long runs: the running stages' finished tasks, every couple of seconds."""
+    tracker = context.statusTracker()
+    while not stop.wait(PROGRESS_EVERY_S):
+        for stage_id in tracker.getActiveStageIds():
+            info = tracker.getStageInfo(stage_id)
+            if info is not None:
+                print(
+                    f"population (spark): stage {stage_id}: {info.numCompletedTasks}/{info.numTasks} tasks",
+                    file=out,
+                    flush=True,
+                )
 
 
 def _runtime_parts(site: str | None) -> RuntimeParts:
@@ -267,26 +304,3 @@ def _runtime_parts(site: str | None) -> RuntimeParts:
     if parts is None:
         parts = _parts_by_site[site] = load_runtime_parts(Path(site) if site is not None else None)
     return parts
-
-
-class _Progress:
-    def __init__(self, out: Any) -> None:
-        self.out = out
-        self.patients = 0
-        self.began = self.last = time.monotonic()
-
-    def note(self) -> None:
-        self.patients += 1
-        if self.out is not None and time.monotonic() - self.last >= PROGRESS_EVERY_S:
-            self.report()
-
-    def done(self) -> None:
-        if self.out is not None:
-            self.report()
-
-    def report(self) -> None:
-        self.last = time.monotonic()
-        rate = self.patients / max(self.last - self.began, 1e-9)
-        print(
-            f"population (spark): {self.patients} patients, {rate:.0f} patients/s", file=self.out, flush=True
-        )
