@@ -17,11 +17,22 @@ def add_population_command(commands: argparse._SubParsersAction) -> None:
         "population",
         help="silent run over a FHIR Bulk Data (NDJSON) export: cards per rule, unmapped codes, data quality",
     )
-    parser.add_argument("export", type=Path, metavar="NDJSON_DIR")
+    parser.add_argument(
+        "export",
+        type=_export_location,
+        metavar="NDJSON_DIR",
+        help="the export directory; with --engine spark also any URI Spark reads (hdfs://, s3a://...)",
+    )
     parser.add_argument("--as-of", type=date.fromisoformat, required=True, help="evaluate as of YYYY-MM-DD")
     parser.add_argument("--out", type=Path, required=True, help="directory for the report and tables")
     parser.add_argument("--engine", choices=ENGINES, default="local")
-    parser.add_argument("--workers", type=int, help="worker processes (local; default: every core)")
+    parser.add_argument(
+        "--workers", type=int, help="worker processes (local) or local[N] cores (spark); default: every core"
+    )
+    parser.add_argument(
+        "--spark-master",
+        help="Spark master URL for --engine spark (default: the spark-submit session, else local[--workers])",
+    )
     parser.add_argument(
         "--work-dir",
         type=Path,
@@ -35,7 +46,10 @@ def add_population_command(commands: argparse._SubParsersAction) -> None:
 def run_population(args: argparse.Namespace) -> int:
     from cds_service.population.report import write_outputs
 
-    if not args.export.is_dir():
+    if isinstance(args.export, str) and args.engine != "spark":
+        print(f"bonemet-cds population: {args.export}: the local engine reads a directory", file=sys.stderr)
+        return 1
+    if isinstance(args.export, Path) and not args.export.is_dir():
         print(f"bonemet-cds population: {args.export}: not a directory", file=sys.stderr)
         return 1
     began = time.monotonic()
@@ -58,12 +72,23 @@ def run_population(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export_location(text: str) -> Path | str:
+    """A URI stays a string (`Path` would fold `hdfs://` into `hdfs:/`); anything else is a local path."""
+    return text if "://" in text else Path(text)
+
+
 def _engine_run(args: argparse.Namespace, work: Path):  # noqa: ANN202 - EngineRun, imported lazily
     if args.engine == "spark":
         from cds_service.population import spark_engine
 
         return spark_engine.run(
-            args.export, args.as_of, workers=args.workers, work_dir=work, progress=not args.quiet
+            args.export,
+            args.as_of,
+            workers=args.workers,
+            work_dir=work,
+            progress=not args.quiet,
+            site_dir=args.site_dir,
+            master=args.spark_master,
         )
     from cds_service.population import local_engine
 

@@ -116,6 +116,7 @@ def _start_session(master: str, work_dir: Path) -> SparkSession:
     builder = SparkSession.builder.appName("bonemet-cds population").master(master)
     builder = builder.config("spark.local.dir", str(scratch))
     builder = builder.config("spark.sql.warehouse.dir", str(scratch / "warehouse"))
+    builder = builder.config("spark.ui.showConsoleProgress", "false")  # our progress lines instead
     if master.startswith("local"):
         use_this_interpreter()
     return builder.getOrCreate()
