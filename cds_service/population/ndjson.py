@@ -234,3 +234,43 @@ def _medication_ref(request: dict[str, Any]) -> str | None:
         return None
     rid = reference.split("/_history/", 1)[0].rstrip("/").rpartition("/")[2]
     return f"Medication/{rid}" if rid else None
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m cds_service.population.ndjson EXPORT_DIR`: partition and group an export without
+    evaluating it, and print the counts and this process's peak memory: checks an export (malformed
+    lines, resources with no patient) in seconds, and shows that grouping memory does not grow with it."""
+    import argparse
+    import json
+    import resource
+    import tempfile
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("export", type=Path)
+    parser.add_argument("--bucket-bytes", type=int, default=DEFAULT_BUCKET_BYTES)
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="bonemet-ndjson-") as tmp:
+        work = Path(tmp)
+        buckets, stats = partition(args.export, work, bucket_bytes=args.bucket_bytes)
+        medications = load_medications(work)
+        patients = most_in_a_bucket = 0
+        for bucket in buckets:
+            in_bucket = sum(1 for _ in patients_in_bucket(bucket, medications))
+            patients += in_bucket
+            most_in_a_bucket = max(most_in_a_bucket, in_bucket)
+    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(
+        json.dumps(
+            {
+                **stats.to_json(),
+                "patients": patients,
+                "most_patients_in_a_bucket": most_in_a_bucket,
+                "peak_rss_kib": peak_kib,
+            }
+        )
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
