@@ -181,3 +181,24 @@ def test_a_file_read_in_several_blocks_gives_the_same_results(
 def test_the_spark_engine_leaves_a_session_it_did_not_start_running(both: Any, spark: Any) -> None:
     assert spark.sparkContext.parallelize([1, 2]).sum() == 3
     assert spark.sparkContext.getConf().get("spark.ui.enabled") == "false"
+
+
+def test_the_command_writes_the_same_tables_with_either_engine(
+    export: tuple[Path, dict[str, Any]], spark: Any, tmp_path: Path
+) -> None:
+    """`bonemet-cds population --engine spark` (on the active session) and the default engine write the
+    same per-patient table and summary tables."""
+    from cds_service.cli import main
+
+    directory, _ = export
+    for engine in ("local", "spark"):
+        argv = ["population", str(directory), "--as-of", AS_OF.isoformat(), "--out", str(tmp_path / engine)]
+        assert main([*argv, "--engine", engine, "--workers", "1", "--quiet"]) == 0
+    for table in ("rules.csv", "services.csv", "unmapped_codes.csv", "data_quality.csv"):
+        assert (tmp_path / "spark" / table).read_text() == (tmp_path / "local" / table).read_text(), table
+    rows = {
+        engine: sorted((tmp_path / engine / "patients.csv").read_text().splitlines())
+        for engine in ("local", "spark")
+    }
+    assert rows["spark"] == rows["local"] and len(rows["local"]) == PATIENTS + 1
+    assert spark.sparkContext.parallelize([1, 2]).sum() == 3  # the test session was not stopped
