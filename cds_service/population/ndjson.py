@@ -37,7 +37,8 @@ DEFAULT_BUCKET_BYTES = 16 * 1024 * 1024
 MAX_BUCKETS = 512
 MEDICATIONS_FILE = "medications.ndjson"
 MALFORMED_KEPT = 20
-WRITE_BUFFER = 64 * 1024
+WRITE_BUFFER = 16 * 1024
+"""Per open bucket file: up to MAX_BUCKETS are open while partitioning, so this bounds that pass (8 MiB)."""
 ResourcesByType = dict[str, list[dict[str, Any]]]
 
 
