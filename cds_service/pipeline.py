@@ -32,10 +32,14 @@ class RuleRuntime(Protocol):
     """What turning one chart into cards needs: the site's data files, no server, store or FHIR client.
     `Runtime` has it, and so does the population run's `RuntimeParts` (built once per worker process)."""
 
-    codesets: Codesets
-    thresholds: Thresholds
-    card_templates: dict[str, CardTemplate]
-    orders: OrderCatalog
+    @property
+    def codesets(self) -> Codesets: ...
+    @property
+    def thresholds(self) -> Thresholds: ...
+    @property
+    def card_templates(self) -> dict[str, CardTemplate]: ...
+    @property
+    def orders(self) -> OrderCatalog: ...
 
 
 @dataclass(frozen=True)

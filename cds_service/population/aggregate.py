@@ -87,7 +87,7 @@ def per_100(count: int, patients: int) -> float:
 def rule_table(summary: Summary) -> list[dict[str, Any]]:
     """Per service and rule: patients with a card, cards per 100 patients, cards by indicator; the data
     notices (DATA-QUALITY, UNMAPPED-CODES...) are rows too, because clinicians see those cards as well."""
-    rows = []
+    rows: list[dict[str, Any]] = []
     for service, rule_id in sorted(summary.rule_patients):
         by_indicator = {i: summary.rule_cards[(service, rule_id, i)] for i in INDICATORS}
         cards = sum(by_indicator.values())
@@ -122,7 +122,7 @@ def service_table(summary: Summary) -> list[dict[str, Any]]:
 def unmapped_table(summary: Summary) -> list[dict[str, Any]]:
     """Sorted by how many patients a mapping would change, then by resources: the first rows are the ones
     to paste into the site code sets first."""
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "system": system,
             "code": code,
@@ -139,7 +139,7 @@ def unmapped_table(summary: Summary) -> list[dict[str, Any]]:
 
 
 def data_quality_table(summary: Summary) -> list[dict[str, Any]]:
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "kind": kind,
             "analyte": analyte,

@@ -26,7 +26,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import orjson
 
@@ -112,7 +112,7 @@ def bucket_count(files: Iterable[Path], bucket_bytes: int) -> int:
 
 
 def _open(path: Path) -> IO[bytes]:
-    return gzip.open(path, "rb") if path.name.endswith(".gz") else path.open("rb")
+    return cast(IO[bytes], gzip.open(path, "rb")) if path.name.endswith(".gz") else path.open("rb")
 
 
 def partition(
@@ -125,7 +125,7 @@ def partition(
     stats.buckets = buckets or bucket_count(files, bucket_bytes)
     work.mkdir(parents=True, exist_ok=True)
     paths = [work / f"bucket-{n:04d}.ndjson" for n in range(stats.buckets)]
-    outputs = [p.open("wb", buffering=WRITE_BUFFER) for p in paths]
+    outputs: list[IO[bytes]] = [p.open("wb", buffering=WRITE_BUFFER) for p in paths]
     try:
         with (work / MEDICATIONS_FILE).open("wb") as medications:
             for path in files:
