@@ -44,6 +44,16 @@ def add_population_command(commands: argparse._SubParsersAction) -> None:
 
 
 def run_population(args: argparse.Namespace) -> int:
+    from cds_service.population.local_engine import WorkerDied
+
+    try:
+        return _run_population(args)
+    except WorkerDied as exc:
+        print(f"bonemet-cds population: {exc}", file=sys.stderr)
+        return 1
+
+
+def _run_population(args: argparse.Namespace) -> int:
     from cds_service.population.report import write_outputs
 
     if isinstance(args.export, str) and args.engine != "spark":

@@ -3,9 +3,10 @@
 The export is partitioned into bucket files by patient (`ndjson.partition`, one streaming pass in this
 process), then a pool of worker processes takes one bucket at a time: group it by patient, run
 `evaluate_patient` on each chart, send the results back. Each worker builds its `RuntimeParts` and reads
-the Medications once. Memory: the parent holds the results of the buckets that arrived out of order
-(bounded by the pool size); each worker holds one bucket. Progress (patients, rate, buckets left) goes to
-stderr about every two seconds.
+the Medications once. Memory: the parent holds the results of the buckets that finished out of order (at
+most two buckets per worker are in flight); each worker holds one bucket. Progress (patients, rate,
+buckets done) goes to stderr about every two seconds. A worker that dies stops the run with `WorkerDied`:
+a run that lost patients must not report on the others as if it were whole.
 """
 
 from __future__ import annotations
@@ -14,8 +15,12 @@ import multiprocessing
 import os
 import sys
 import time
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from datetime import date
+from itertools import islice
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -34,6 +39,9 @@ from cds_service.population.patient_result import (
 )
 
 PROGRESS_EVERY_S = 2.0
+IN_FLIGHT_PER_WORKER = 2
+"""Buckets queued per worker: keeps every core busy while results come back in bucket order, and bounds
+the results the parent holds for buckets that finished early."""
 _worker: dict[str, Any] = {}
 
 
@@ -76,13 +84,31 @@ def _evaluate(
             meter.note(len(batch))
             yield from batch
         return
-    context = multiprocessing.get_context(
-        "fork"
-    )  # the parent holds no lock or thread here; works from any __main__
-    with context.Pool(workers, initializer=_init, initargs=(work, site_dir)) as pool:
-        for batch in pool.imap(_bucket_results, tasks, chunksize=1):
+    # fork: the parent holds no lock or thread here, and it works whatever __main__ is (a test, stdin)
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_init, initargs=(work, site_dir)
+    ) as pool:
+        pending: deque[Future[list[PatientResult]]] = deque()
+        queued = iter(tasks)
+        for task in islice(queued, IN_FLIGHT_PER_WORKER * workers):
+            pending.append(pool.submit(_bucket_results, task))
+        while pending:
+            try:
+                batch = pending.popleft().result()
+            except BrokenProcessPool:
+                raise WorkerDied(
+                    "a worker process died (killed, or out of memory): the run is incomplete"
+                ) from None
+            following = next(queued, None)
+            if following is not None:
+                pending.append(pool.submit(_bucket_results, following))
             meter.note(len(batch))
             yield from batch
+
+
+class WorkerDied(RuntimeError):
+    """A worker process ended without a result: the run stops, it never reports the patients it lost."""
 
 
 def _init(work: Path, site_dir: Path | None) -> None:
