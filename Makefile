@@ -13,8 +13,8 @@ FHIR_PORT ?= 8081
 
 # Every package comes from the lock files, pinned with hashes (the image installs the same
 # requirements.lock); the project itself is installed on top without resolving anything again.
-# `make run` needs only what running needs; the test tools (playwright, schemathesis, mypy...) come with
-# `make test`. After changing dependencies in pyproject.toml: `make lock`.
+# `make run` needs only what running needs; the test tools (playwright, schemathesis, mypy...) and the
+# Spark engine (pyspark, the `spark` extra) come with `make test`. After changing dependencies in pyproject.toml: `make lock`.
 $(RUN_STAMP): pyproject.toml requirements.lock
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --require-hashes -r requirements.lock
@@ -31,7 +31,7 @@ $(STAMP): pyproject.toml requirements-test.lock
 LOCK_FLAGS := --quiet --generate-hashes --strip-extras --allow-unsafe --no-emit-index-url --no-emit-find-links
 lock:
 	pip-compile $(LOCK_FLAGS) -o requirements.lock pyproject.toml
-	pip-compile $(LOCK_FLAGS) --extra test -o requirements-test.lock pyproject.toml
+	pip-compile $(LOCK_FLAGS) --extra test --extra spark -o requirements-test.lock pyproject.toml
 
 $(NODE_STAMP): tests/fhir_server/package.json tests/fhir_server/package-lock.json
 	cd tests/fhir_server && npm ci --no-audit --no-fund --loglevel=error

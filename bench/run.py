@@ -12,7 +12,9 @@ Sections, for three synthetic patients (bench/patients.py: small, typical, heavy
 3. the floor: an endpoint on the same stack that only parses the body (bench/floor.py); every HTTP
    result is also given as a ratio to it;
 4. FHIR-server mode: no prefetch, a loopback FHIR server answering each query after 100 ms;
-5. start-up time and resident memory per worker after 1,000 and 10,000 calls.
+5. start-up time and resident memory per worker after 1,000 and 10,000 calls;
+6. the population run (bench/population.py): 1,000 and 10,000 synthetic patients through
+   `bonemet-cds population`, per engine (local; Spark when pyspark and Java are installed).
 The CPU load average is recorded beside the numbers: on a shared machine they move with it.
 """
 
@@ -32,7 +34,7 @@ from typing import Any
 
 import orjson
 
-from bench import fhir_mode, http_load, in_process, memory
+from bench import fhir_mode, http_load, in_process, memory, population
 from bench.floor import FLOOR_PATH, bench_app
 from bench.patients import HOOKS, SERVICES, SIZES, hook_request, patient_resources
 from bench.processes import REPO, start_module
@@ -56,10 +58,25 @@ class Plan:
     fhir_sizes: tuple[str, ...]
     fhir_calls: int
     memory_checkpoints: tuple[int, ...]
+    population_sizes: tuple[int, ...]
+    population_engines: tuple[str, ...]
 
 
-FULL = Plan("full", 1000, 50, tuple(SIZES), (1, 8, 32), 3, 3, tuple(SIZES), 30, (1000, 10000))
-QUICK = Plan("quick", 10, 2, ("small",), (1,), 1, 1, ("small",), 2, (50, 100))
+FULL = Plan(
+    "full",
+    1000,
+    50,
+    tuple(SIZES),
+    (1, 8, 32),
+    3,
+    3,
+    tuple(SIZES),
+    30,
+    (1000, 10000),
+    (1000, 10000),
+    ("local", "spark"),
+)
+QUICK = Plan("quick", 10, 2, ("small",), (1,), 1, 1, ("small",), 2, (50, 100), (20, 40), ("local",))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -75,6 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n")
     print_report(results)
+    population.print_table(results["population"])
     print(f"\nwritten: {args.out}")
     return 0
 
@@ -105,6 +123,7 @@ def run(plan: Plan, work: Path) -> dict[str, Any]:
     results["http"] = _http(plan, bodies, script, database, work)
     results["memory"] = _memory(plan, bodies, script, database, work)
     results["startup"]["server_ready_s"] = results["memory"]["server_ready_s"]
+    results["population"] = population.measure(plan.population_sizes, plan.population_engines)
     results["meta"]["load_average_after"] = list(os.getloadavg())
     results["targets"] = targets(results)
     return results

@@ -1,4 +1,4 @@
-"""`bonemet-cds`: the command line of the service (serve, load-demo, evaluate, report)."""
+"""`bonemet-cds`: the command line of the service (serve, load-demo, evaluate, report, population)."""
 
 from __future__ import annotations
 
@@ -45,6 +45,9 @@ def _parser() -> argparse.ArgumentParser:
     from cds_service.report_command import add_report_command  # after main() chose the metrics store
 
     add_report_command(commands)
+    from cds_service.population.command import add_population_command  # imports nothing heavy
+
+    add_population_command(commands)
     return parser
 
 

@@ -7,19 +7,46 @@ what the EHR gets.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from cds_service import metrics
 from cds_service.errors import PrefetchUnavailable
 from cds_service.prefetch import ResolvedResources, resolve
 from cds_service.runtime import Runtime
 from fhir_mappings.build_facts import build_facts
-from hooks.cards import render_card
+from fhir_mappings.codesets import Codesets
+from fhir_mappings.facts import ClinicalFacts
+from fhir_mappings.thresholds import Thresholds
+from hooks.cards import CardTemplate, render_card
+from hooks.orders import OrderCatalog
 from hooks.runner import run_rules
 from hooks.service_registry import CdsServiceDefinition
 
 ESSENTIAL_TYPES = frozenset({"Patient", "Condition"})
+
+
+class RuleRuntime(Protocol):
+    """What turning one chart into cards needs: the site's data files, no server, store or FHIR client.
+    `Runtime` has it, and so does the population run's `RuntimeParts` (built once per worker process)."""
+
+    @property
+    def codesets(self) -> Codesets: ...
+    @property
+    def thresholds(self) -> Thresholds: ...
+    @property
+    def card_templates(self) -> dict[str, CardTemplate]: ...
+    @property
+    def orders(self) -> OrderCatalog: ...
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    cards: list[dict[str, Any]]
+    facts: ClinicalFacts
+    """Kept for the population run, which reports the chart's unmapped codes and data issues."""
 
 
 def evaluate_hook_call(
@@ -28,11 +55,26 @@ def evaluate_hook_call(
     resolved = resolve(service.prefetch(runtime.prefetch_templates), body, runtime.fhir_client)
     metrics.note_prefetch(resolved.fetched_keys, resolved.failed, isinstance(body.get("fhirServer"), str))
     _require_essentials(resolved)
-    context = body["context"]
+    return evaluate_resolved(
+        runtime, service, body["context"], resolved.by_type, resolved.unavailable_types, now=now
+    ).cards
+
+
+def evaluate_resolved(
+    runtime: RuleRuntime,
+    service: CdsServiceDefinition,
+    context: dict[str, Any],
+    by_type: dict[str, list[dict[str, Any]]],
+    unavailable_types: Collection[str] = (),
+    *,
+    now: datetime | None = None,
+) -> Evaluation:
+    """Facts, rules and cards from resources already in hand: the hook route (after prefetch) and the
+    population run (a chart from a Bulk Data export) share this, so a silent run predicts the EHR's cards."""
     draft_orders = context.get("draftOrders")
     facts = build_facts(
         context["patientId"],
-        resolved.by_type,
+        by_type,
         hook=service.hook,
         now=now or datetime.now(UTC),
         draft_orders=draft_orders,
@@ -40,12 +82,10 @@ def evaluate_hook_call(
         thresholds=runtime.thresholds,
     )
     selections = context.get("selections") if service.hook == "order-select" else None
-    findings = run_rules(
-        service, facts, runtime.thresholds, frozenset(resolved.unavailable_types), selections
-    )
+    findings = run_rules(service, facts, runtime.thresholds, frozenset(unavailable_types), selections)
     drafts_by_ref = _drafts_by_reference(draft_orders)
-    chart_orders = _chart_orders(resolved.by_type)
-    return [
+    chart_orders = _chart_orders(by_type)
+    cards = [
         render_card(
             finding,
             runtime.card_templates[finding.rule_id],
@@ -56,6 +96,7 @@ def evaluate_hook_call(
         )
         for finding in findings
     ]
+    return Evaluation(cards, facts)
 
 
 def _require_essentials(resolved: ResolvedResources) -> None:

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the test suite needs (PostgreSQL server, headless Chromium, Node.js/npm),
-# only when they are missing. Runs as root (CI and the dev machines are root) or through sudo.
+# Installs the Debian packages the test suite needs (PostgreSQL server, headless Chromium, Node.js/npm, a
+# Java runtime for the Spark population engine), only when they are missing. Runs as root (CI and the dev machines are root) or through sudo.
 set -euo pipefail
 
 need=()
@@ -10,6 +10,9 @@ command -v npm >/dev/null 2>&1 || need+=(npm)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v wrk >/dev/null 2>&1 || need+=(wrk)
 command -v prometheus >/dev/null 2>&1 || need+=(prometheus)  # scrapes the server in tests/operations
+# pyspark 4 (the population command's `--engine spark`, tests/population) runs on Java 17 or newer.
+java_major=$(java -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -n 1 || true)
+[ "${java_major:-0}" -ge 17 ] 2>/dev/null || need+=(openjdk-17-jre-headless)
 # The image test (tests/container): daemonless build and run.
 for tool in buildah podman runc debootstrap; do
   command -v "$tool" >/dev/null 2>&1 || [ -x "/usr/sbin/$tool" ] || need+=("$tool")

@@ -14,7 +14,17 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-SECTIONS = {"meta", "startup", "patients", "in_process", "http", "fhir_mode", "memory", "targets"}
+SECTIONS = {
+    "meta",
+    "startup",
+    "patients",
+    "in_process",
+    "http",
+    "fhir_mode",
+    "memory",
+    "targets",
+    "population",
+}
 
 
 @pytest.fixture(scope="module")
@@ -77,3 +87,13 @@ def test_memory_has_two_checkpoints_for_each_worker(quick_results: dict) -> None
 def test_targets_are_reported(quick_results: dict) -> None:
     assert len(quick_results["targets"]) == 5
     assert all({"target", "value", "limit", "met"} <= set(t) for t in quick_results["targets"])
+
+
+def test_population_section_counts_every_patient_and_malformed_line(quick_results: dict) -> None:
+    runs = quick_results["population"]["runs"]
+    assert [(r["engine"], r["patients"]) for r in runs] == [("local", 20), ("local", 40)]
+    for run in runs:
+        assert run["errors"] == 0
+        assert run["malformed_lines"] == 10
+        assert run["wall_s"] > 0 and run["peak_rss_mib"] > 0 and run["patients_per_s_per_core"] > 0
+    assert quick_results["population"]["growth"]["local"] > 0

@@ -18,9 +18,9 @@ def canonical(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def direct_pins(extra: str | None) -> dict[str, str]:
+def direct_pins(extras: tuple[str, ...]) -> dict[str, str]:
     declared = list(PYPROJECT["project"]["dependencies"])
-    if extra:
+    for extra in extras:
         declared += PYPROJECT["project"]["optional-dependencies"][extra]
     pins = {}
     for requirement in declared:
@@ -38,11 +38,21 @@ def locked(path: Path) -> dict[str, str]:
     return entries
 
 
-@pytest.mark.parametrize(("lock", "extra"), [("requirements.lock", None), ("requirements-test.lock", "test")])
-def test_the_lock_pins_every_direct_dependency_at_its_pyproject_version(lock: str, extra: str | None) -> None:
+@pytest.mark.parametrize(
+    ("lock", "extras"), [("requirements.lock", ()), ("requirements-test.lock", ("test", "spark"))]
+)
+def test_the_lock_pins_every_direct_dependency_at_its_pyproject_version(
+    lock: str, extras: tuple[str, ...]
+) -> None:
     entries = locked(ROOT / lock)
-    wanted = direct_pins(extra)
+    wanted = direct_pins(extras)
     assert {name: entries.get(name) for name in wanted} == wanted
+
+
+def test_make_run_installs_no_spark() -> None:
+    """pyspark (and its Java) is for the silent population run on Spark, never for the service itself."""
+    spark_only = direct_pins(("spark",)).keys() - direct_pins(()).keys()
+    assert spark_only and not spark_only & locked(ROOT / "requirements.lock").keys()
 
 
 @pytest.mark.parametrize("lock", ["requirements.lock", "requirements-test.lock"])
