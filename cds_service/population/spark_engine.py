@@ -119,7 +119,17 @@ def _start_session(master: str, work_dir: Path) -> SparkSession:
     builder = builder.config("spark.ui.showConsoleProgress", "false")  # our progress lines instead
     if master.startswith("local"):
         use_this_interpreter()
+        builder = stay_on_loopback(builder)
     return builder.getOrCreate()
+
+
+def stay_on_loopback(builder: Any) -> Any:
+    """Local mode talks only to itself: on 127.0.0.1, and with no web UI listening on every interface.
+    Left alone, Spark binds the driver to the machine's first network address."""
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    builder = builder.config("spark.driver.host", "127.0.0.1")
+    builder = builder.config("spark.driver.bindAddress", "127.0.0.1")
+    return builder.config("spark.ui.enabled", "false")
 
 
 def use_this_interpreter() -> None:

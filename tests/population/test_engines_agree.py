@@ -9,6 +9,7 @@ every Spark test of the run; `xdist_group("spark")` keeps them on one xdist work
 from __future__ import annotations
 
 import gzip
+import os
 from collections import Counter
 from datetime import date
 from pathlib import Path
@@ -37,6 +38,7 @@ def spark(tmp_path_factory: pytest.TempPathFactory) -> Any:
     from pyspark.sql import SparkSession
 
     spark_engine.use_this_interpreter()
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # loopback only, from the JVM's first look
     scratch = tmp_path_factory.mktemp("spark")
     session = (
         SparkSession.builder.master("local[2]")
