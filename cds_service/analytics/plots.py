@@ -22,6 +22,7 @@ def _pyplot() -> Any:
     import matplotlib
 
     matplotlib.use("Agg")  # no display: render to memory only
+    matplotlib.rcParams["svg.fonttype"] = "none"  # text stays text: the browser draws any script (Chinese)
     import matplotlib.pyplot as plt
 
     return plt
