@@ -9,12 +9,11 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
 
 from sqlalchemy import Engine, func, select
 
 from cds_service.persistence.models import CardRecord, Feedback
-from cds_service.persistence.report import NO_REASON, ReportFilter
+from cds_service.persistence.report import NO_REASON, ReportFilter, filtered
 
 Week = date  # the Monday of an ISO week
 
@@ -49,7 +48,7 @@ def week_of(moment: datetime) -> Week:
 
 def override_rates_by_week(engine: Engine, where: ReportFilter) -> list[WeeklyRate]:
     statement = select(Feedback.rule_id, Feedback.outcome, Feedback.received_at)
-    statement = _filtered(statement, Feedback.service_id, Feedback.received_at, where)
+    statement = filtered(statement, Feedback.service_id, Feedback.received_at, where)
     counts: dict[tuple[str, Week], Counter[str]] = defaultdict(Counter)
     with engine.connect() as connection:
         for rule_id, outcome, received in connection.execute(statement):
@@ -63,7 +62,7 @@ def override_rates_by_week(engine: Engine, where: ReportFilter) -> list[WeeklyRa
 
 def cards_by_week(engine: Engine, where: ReportFilter) -> list[WeeklyCards]:
     statement = select(CardRecord.hook_instance, func.min(CardRecord.created_at), func.count(CardRecord.id))
-    statement = _filtered(statement, CardRecord.service_id, CardRecord.created_at, where)
+    statement = filtered(statement, CardRecord.service_id, CardRecord.created_at, where)
     statement = statement.group_by(CardRecord.hook_instance)
     cards: Counter[Week] = Counter()
     calls: Counter[Week] = Counter()
@@ -79,18 +78,8 @@ def override_reasons(engine: Engine, where: ReportFilter) -> list[tuple[str, int
     statement = select(
         Feedback.override_reason_code, func.min(Feedback.override_reason_display), func.count(Feedback.id)
     ).where(Feedback.outcome == "overridden")
-    statement = _filtered(statement, Feedback.service_id, Feedback.received_at, where)
+    statement = filtered(statement, Feedback.service_id, Feedback.received_at, where)
     statement = statement.group_by(Feedback.override_reason_code)
     with engine.connect() as connection:
         named = [(display or code or NO_REASON, n) for code, display, n in connection.execute(statement)]
     return sorted(named, key=lambda item: (-item[1], item[0]))
-
-
-def _filtered(statement: Any, service_column: Any, time_column: Any, where: ReportFilter) -> Any:
-    if where.service_id is not None:
-        statement = statement.where(service_column == where.service_id)
-    if where.since is not None:
-        statement = statement.where(time_column >= where.since)
-    if where.until is not None:
-        statement = statement.where(time_column < where.until)
-    return statement

@@ -83,12 +83,7 @@ def rule_report(engine: Engine, where: ReportFilter = ReportFilter(), top: int =
 
 def _cards_per_rule(engine: Engine, where: ReportFilter) -> dict[str, int]:
     statement = select(CardRecord.rule_id, func.count(CardRecord.id)).group_by(CardRecord.rule_id)
-    if where.service_id is not None:
-        statement = statement.where(CardRecord.service_id == where.service_id)
-    if where.since is not None:
-        statement = statement.where(CardRecord.created_at >= where.since)
-    if where.until is not None:
-        statement = statement.where(CardRecord.created_at < where.until)
+    statement = filtered(statement, CardRecord.service_id, CardRecord.created_at, where)
     with engine.connect() as connection:
         return {rule or UNKNOWN_RULE: count for rule, count in connection.execute(statement)}
 
@@ -101,11 +96,17 @@ def _feedback_groups(engine: Engine, where: ReportFilter) -> list[Any]:
         func.min(Feedback.override_reason_display),
         func.count(Feedback.id),
     ).group_by(Feedback.rule_id, Feedback.outcome, Feedback.override_reason_code)
-    if where.service_id is not None:
-        statement = statement.where(Feedback.service_id == where.service_id)
-    if where.since is not None:
-        statement = statement.where(Feedback.received_at >= where.since)
-    if where.until is not None:
-        statement = statement.where(Feedback.received_at < where.until)
+    statement = filtered(statement, Feedback.service_id, Feedback.received_at, where)
     with engine.connect() as connection:
         return list(connection.execute(statement))
+
+
+def filtered(statement: Any, service_column: Any, time_column: Any, where: ReportFilter) -> Any:
+    """`where` applied to a query of cards (created_at) or feedback (received_at): one service, a range."""
+    if where.service_id is not None:
+        statement = statement.where(service_column == where.service_id)
+    if where.since is not None:
+        statement = statement.where(time_column >= where.since)
+    if where.until is not None:
+        statement = statement.where(time_column < where.until)
+    return statement
