@@ -13,13 +13,16 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
+from hooks.findings import Finding
+
 Reason = str | Callable[[], str]
 
 _LISTENER: ContextVar[list[str] | None] = ContextVar("bonemet_why_not", default=None)
 
 
-def not_fired(reason: Reason) -> None:
-    """None for the runner; the reason for a listener. Give a callable when the text costs work."""
+def not_fired(reason: Reason) -> Finding | None:
+    """None for the runner (typed as a rule's return, which it stands for); the reason for a listener.
+    Give a callable when the text costs work."""
     heard = _LISTENER.get()
     if heard is not None:
         heard.append(reason() if callable(reason) else reason)
