@@ -146,10 +146,17 @@ function resourceServer(fhirBase) {
   };
 }
 
+/** A fresh RS256 key per start for the id tokens (oidc-provider's built-in key is for quick starts). */
+function signingKey() {
+  const { privateKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+  return { ...privateKey.export({ format: 'jwk' }), kid: crypto.randomUUID(), use: 'sig', alg: 'RS256' };
+}
+
 function providerConfiguration(fhirBase, errors) {
   return {
     adapter: MemoryAdapter,
     clients: [],
+    jwks: { keys: [signingKey()] },
     cookies: { keys: [crypto.randomBytes(32).toString('hex')] },
     scopes: OIDC_SCOPES,
     claims: { openid: ['sub'], fhirUser: ['fhirUser'], profile: ['name'] },

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 
+import jwt
 import pytest
 
 from tests.smart.oauth_flow import (
@@ -39,6 +40,13 @@ def public_client(smart_ehr) -> str:
 def get(iss, path, token=None):
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     return session().get(f"{iss}/{path}", headers=headers, timeout=30)
+
+
+def id_token_claims(smart_ehr, id_token):
+    """The id token's claims, its signature checked against the server's published keys."""
+    jwks = session().get(smart_configuration(session(), smart_ehr.iss)["jwks_uri"], timeout=30).json()
+    key = jwt.PyJWKSet.from_dict(jwks)[jwt.get_unverified_header(id_token)["kid"]]
+    return jwt.decode(id_token, key, algorithms=["RS256"], options={"verify_aud": False})
 
 
 def ehr_launch(smart_ehr, patient, app_context=None, scope=EHR_SCOPES):
@@ -90,7 +98,8 @@ def test_the_ehr_launch_returns_the_patient_and_app_context_with_the_token(smart
     assert body["appContext"] == '{"rule": "BMA-INITIATION"}'
     assert body["need_patient_banner"] is False
     assert set(body["scope"].split()) >= {"launch", "patient/Patient.rs", "patient/Observation.rs"}
-    assert "id_token" in body
+    claims = id_token_claims(smart_ehr, body["id_token"])
+    assert claims["fhirUser"].endswith("/Practitioner/test-practitioner")
     patient = get(smart_ehr.iss, f"Patient/{DEMO_01}", body["access_token"])
     assert patient.status_code == 200 and patient.json()["id"] == DEMO_01
 
@@ -164,6 +173,10 @@ def test_a_patient_token_reads_only_its_patients_compartment(smart_ehr, demo_01)
     assert get(smart_ehr.iss, f"Observation?patient={DEMO_02}", token).status_code == 403
     assert get(smart_ehr.iss, f"Condition?subject=Patient/{DEMO_02}", token).status_code == 403
     assert get(smart_ehr.iss, "Condition", token).status_code == 403
+    search = f"{smart_ehr.iss}/Observation/_search"
+    headers = {"Authorization": f"Bearer {token}"}
+    assert session().post(search, data={"patient": DEMO_02}, headers=headers, timeout=30).status_code == 403
+    assert session().post(search, data={"patient": DEMO_01}, headers=headers, timeout=30).status_code == 200
 
 
 def test_a_read_of_another_patients_resource_by_id_is_refused(smart_ehr, demo_01):
