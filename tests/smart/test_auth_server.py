@@ -192,6 +192,9 @@ def test_scopes_limit_the_resource_types(smart_ehr, demo_01):
     token = smart_ehr.token_for(DEMO_01, "patient/Patient.rs")
     assert get(smart_ehr.iss, f"Patient/{DEMO_01}", token).status_code == 200
     assert get(smart_ehr.iss, f"Observation?patient={DEMO_01}", token).status_code == 403
+    v1 = smart_ehr.token_for(DEMO_01, "patient/Observation.read")
+    assert get(smart_ehr.iss, f"Observation?patient={DEMO_01}", v1).status_code == 200
+    assert get(smart_ehr.iss, f"Patient/{DEMO_01}", v1).status_code == 403
 
 
 def test_search_links_point_back_at_the_protected_base(smart_ehr, demo_01):
