@@ -17,10 +17,13 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
+from flask import Flask
 from werkzeug.serving import make_server
 
 from cds_service.app import create_app
+from cds_service.prefetch import template_type
 from tests.conftest import make_settings
+from tests.smart.oauth_flow import session, smart_configuration
 
 pytestmark = [pytest.mark.fhirserver, pytest.mark.xdist_group("smart")]
 SERVICE = "/cds-services/bonemet-patient-view"
@@ -29,8 +32,8 @@ SCOPES = "patient/*.rs"
 
 
 @pytest.fixture(scope="module")
-def service(smart_ehr, tmp_path_factory) -> Iterator[str]:
-    """The CDS service on a real HTTP port, allowed to read the test EHR's protected FHIR base only."""
+def service_app(smart_ehr, tmp_path_factory) -> Flask:
+    """The CDS service, allowed to read the test EHR's protected FHIR base only."""
     smart_ehr.load_demo(DEMO_01)
     smart_ehr.load_demo(DEMO_02)
     parts = urlsplit(smart_ehr.iss)
@@ -39,7 +42,13 @@ def service(smart_ehr, tmp_path_factory) -> Iterator[str]:
         fhir_allowed_hosts=f"{parts.scheme}://{parts.netloc}",
         fhir_deadline_seconds=10.0,
     )
-    server = make_server("127.0.0.1", 0, create_app(settings), threaded=True)
+    return create_app(settings)
+
+
+@pytest.fixture(scope="module")
+def service(service_app) -> Iterator[str]:
+    """The service on a real HTTP port, as an EHR calls it."""
+    server = make_server("127.0.0.1", 0, service_app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
@@ -132,3 +141,22 @@ def test_a_token_without_observation_scope_gets_a_data_unavailable_card(service,
     assert "DATA-UNAVAILABLE" in rule_ids(cards)
     unavailable = next(c for c in cards if c["source"]["topic"]["code"] == "DATA-UNAVAILABLE")
     assert "Observation" in unavailable["detail"]
+
+
+def test_the_narrowest_scopes_naming_each_prefetched_type_get_the_same_cards(
+    service, service_app, smart_ehr, caplog
+):
+    """An EHR grants scopes type by type (the sandbox via the SMART launcher does): one `.rs` scope per
+    type the service's prefetch reads is enough for the cards of `patient/*.rs`."""
+    templates = service_app.extensions["bonemet"].prefetch_templates.values()
+    types = sorted({template_type(template) for template in templates} | {"Medication"})
+    narrow = " ".join(f"patient/{resource_type}.rs" for resource_type in types)
+    supported = smart_configuration(session(), smart_ehr.iss)["scopes_supported"]
+    assert set(narrow.split()) <= set(supported), "an app asking for these scopes is granted them"
+    wide = hook_call(service, smart_ehr.iss, DEMO_01, smart_ehr.token_for(DEMO_01, SCOPES))
+    with caplog.at_level(logging.WARNING):
+        named = hook_call(service, smart_ehr.iss, DEMO_01, smart_ehr.token_for(DEMO_01, narrow))
+    assert "FHIR read failed" not in caplog.text, "every prefetch key was read"
+    assert named.status_code == wide.status_code == 200, named.text
+    assert rule_ids(named.json()["cards"]) == rule_ids(wide.json()["cards"])
+    assert "DATA-UNAVAILABLE" not in rule_ids(named.json()["cards"])
