@@ -142,3 +142,10 @@ def test_completed_order_before_the_diagnosis_is_left_to_baseline():
     with listening() as heard:
         assert bone_scan_followup(patient, THRESHOLDS) is None
     assert "BASELINE-BONE-SCAN asks for the first one" in heard[-1]
+
+
+def test_study_and_completed_order_on_the_same_day_shows_the_study():
+    """The order of a scan whose study is on the chart too: the row shows the study, the scan itself."""
+    patient, _ = scan_done_as("ServiceRequest", 430, imaging_studies=[imaging("NM", days=430)])
+    finding = bone_scan_followup(patient, THRESHOLDS)
+    assert finding is not None and evidence_refs(finding) == {patient.imaging[0].reference}
