@@ -83,6 +83,12 @@ def completed_scan_orders(facts: ClinicalFacts, since: date | None) -> tuple[Car
     )
 
 
+def baseline_done(facts: ClinicalFacts) -> bool:
+    """What this rule accepts as the baseline: a study since the diagnosis, or a bone-scan order or procedure
+    done since then (BONE-SCAN-FOLLOWUP starts monitoring from the same)."""
+    return baseline_scan(facts) is not None or bool(completed_scan_orders(facts, diagnosis_day(facts)))
+
+
 @rule(RULE_ID, consensus_section="5.1.4", needs=("ImagingStudy", "DiagnosticReport"))
 def baseline_bone_scan(facts: ClinicalFacts, t: Thresholds) -> Finding | None:
     """BASELINE-BONE-SCAN (consensus 5.1.4): a whole-body bone scan at the diagnosis of lung cancer."""
