@@ -22,7 +22,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from cds_service.cli_tools import CommandError, post_transaction
-from cds_service.demo_catalog import demo_bundles
+from cds_service.demo_catalog import demo_bundles, shared_bundles
 from cds_service.demo_server import DemoServerError, ServiceProcess
 from cds_service.errors import ConfigurationError
 from cds_service.local_fhir_server import LocalFhirServer, LocalFhirServerError
@@ -95,6 +95,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _load_patients(fhir_url: str) -> list[str]:
+    for _name, bundle in shared_bundles():
+        post_transaction(fhir_url.rstrip("/"), bundle)
     loaded = []
     for patient, bundle in demo_bundles():
         post_transaction(fhir_url.rstrip("/"), bundle)

@@ -72,6 +72,7 @@ def test_demo_serves_the_patients_and_stops_both_servers(tmp_path, stop):
         assert "authentication is OFF" in banner
         assert {s["id"] for s in _get(service)["services"]} >= {"bonemet-patient-view"}
         assert _get(fhir + "/Patient/demo-02-za-kidney")["id"] == "demo-02-za-kidney"
+        _assert_the_smart_launcher_can_front(fhir)
         assert _slow_client_answer(service) == 408  # the production server, with its read deadlines
         process.send_signal(stop)
         assert process.wait(timeout=20) == 0
@@ -81,6 +82,18 @@ def test_demo_serves_the_patients_and_stops_both_servers(tmp_path, stop):
         if process.poll() is None:
             process.kill()
             process.wait(timeout=5)
+
+
+def _assert_the_smart_launcher_can_front(fhir: str) -> None:
+    """What docs/testers.md section 3 needs from `make run`'s FHIR server (tests/fhir_server_mode/
+    test_smart_launcher_needs.py has the details): a security element, a clinician to sign in as, and the
+    launcher's encounter lookup at the server's root."""
+    assert "security" in _get(fhir + "/metadata")["rest"][0]
+    practitioners = _get(fhir + "/Practitioner?_count=10&_summary=true&_sort=given")
+    assert [e["resource"]["id"] for e in practitioners["entry"]] == ["demo-clinician"]
+    root = fhir.removesuffix(urllib.parse.urlsplit(fhir).path)
+    encounters = _get(root + "/Encounter/?_count=1&_sort%3Adesc=date&patient=demo-01-new-bm")
+    assert encounters["resourceType"] == "Bundle" and encounters["type"] == "searchset"
 
 
 def test_demo_settings_turn_auth_off_and_allow_only_the_local_fhir_server():
