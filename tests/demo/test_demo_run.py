@@ -70,6 +70,7 @@ def test_demo_serves_the_patients_and_stops_both_servers(tmp_path, stop):
         fhir = re.search(r"FHIR server \(R4\):\s+(\S+)", banner).group(1)
         assert all(patient_id in banner for patient_id in PATIENT_IDS)
         assert "authentication is OFF" in banner
+        assert re.search(r"FHIR hosts allowed:\s+http://127\.0\.0\.1:\d+\n", banner)
         assert {s["id"] for s in _get(service)["services"]} >= {"bonemet-patient-view"}
         assert _get(fhir + "/Patient/demo-02-za-kidney")["id"] == "demo-02-za-kidney"
         _assert_the_smart_launcher_can_front(fhir)
@@ -119,6 +120,14 @@ def test_the_banner_says_whether_authentication_is_on():
     off = banner("http://127.0.0.1:8080", "http://127.0.0.1:8081/fhir/R4", ["demo-01"], auth_on=False)
     assert "authentication is ON" in on and "OFF" not in on
     assert "authentication is OFF" in off and "authentication is ON" not in off
+
+
+def test_the_banner_names_the_fhir_hosts_the_service_may_read_and_how_to_add_one():
+    allowed = "http://127.0.0.1:9090,http://127.0.0.1:8081"
+    fhir = "http://127.0.0.1:8081/fhir/R4"
+    text = banner("http://127.0.0.1:8080", fhir, [], auth_on=False, allowed=allowed)
+    assert f"FHIR hosts allowed:  {allowed}" in text
+    assert "BONEMET_FHIR_ALLOWED_HOSTS=" in text
 
 
 def test_a_taken_port_is_named_with_how_to_choose_others(capsys):

@@ -4,8 +4,10 @@
  *
  * Medplum's FhirRouter + MemoryRepository do the FHIR work (read, search, create, transaction Bundles);
  * this wrapper adds what they leave out: an HTTP listener (127.0.0.1 only), GET /metadata with a
- * CapabilityStatement (with a `security` element the SMART launcher needs), CORS headers (the CDS Hooks sandbox reads the server from the browser), paging
- * links that point back at this listener, and optional preloading of Bundle files.
+ * CapabilityStatement (with a `security` element the SMART launcher needs), CORS headers (the CDS Hooks
+ * sandbox reads the server from the browser), paging links that point back at this listener, optional
+ * preloading of Bundle files, and the launch context the sandbox registers before it opens a card's SMART
+ * link (see registerLaunchContext).
  *
  * Environment:
  *   PORT              port to listen on; 0 (the default) picks a free one
@@ -45,6 +47,7 @@ const BASE_PATH = '/' + (process.env.FHIR_BASE_PATH || '/fhir/R4').replace(/^\/+
 const PAGE_SIZE = Number(process.env.FHIR_PAGE_SIZE || 0);
 const KEEPALIVE_MS = Number(process.env.FHIR_KEEPALIVE_MS || 5000);
 const DROP_REUSED_CONNECTIONS = process.env.FHIR_DROP_REUSED_CONNECTIONS === '1';
+const LAUNCH_CONTEXT_PATH = '/_services/smart/Launch';
 const UNAPPLIED_OPERATORS = new Set(['in', 'not-in']);
 const MAX_BODY_BYTES = 50 * 1024 * 1024;
 const FHIR_JSON = 'application/fhir+json; charset=utf-8';
@@ -275,6 +278,10 @@ async function handle(router, repo, req, res) {
     send(res, 200, capabilityStatement());
     return;
   }
+  if (req.method === 'POST' && pathname === LAUNCH_CONTEXT_PATH) {
+    await registerLaunchContext(repo, req, res);
+    return;
+  }
   if (req.method === 'GET' && PAGE_SIZE > 0 && !url.searchParams.has('_count')) {
     url.searchParams.set('_count', String(PAGE_SIZE));
   }
@@ -305,6 +312,34 @@ async function handle(router, repo, req, res) {
     headers.Location = `${origin}${BASE_PATH}/${resource.resourceType}/${resource.id}`;
   }
   send(res, status, addPagingLinks(resource, origin, pathname, url.searchParams), headers);
+}
+
+/**
+ * The launch context the CDS Hooks sandbox asks for before it opens a card's SMART link: it POSTs
+ * {launchUrl, parameters: {patient, appContext, ...}} to `{fhirServer}/_services/smart/Launch` (an HSPC
+ * sandbox convention) and opens `launchUrl?launch={launch_id}&iss={fhirServer}`. Behind the SMART launcher
+ * (which proxies this path here), `launch` reaches the launcher's authorize endpoint, so the id is a
+ * launch code in the launcher's own format (smart-launcher-v2 src/isomorphic/codec.ts `encode`): a Provider
+ * EHR launch of that patient, no encounter, signed in as the server's only Practitioner if it has exactly
+ * one. The launcher has no place for `appContext`; the app opens on the patient.
+ */
+async function registerLaunchContext(repo, req, res) {
+  let patient;
+  try {
+    patient = String(JSON.parse(await readBody(req))?.parameters?.patient || '');
+  } catch {
+    patient = '';
+  }
+  if (!patient) {
+    send(res, 400, outcome('required', 'parameters.patient is required'));
+    return;
+  }
+  const practitioners = await repo.searchResources({ resourceType: 'Practitioner', count: 2 });
+  const provider = practitioners.length === 1 ? practitioners[0].id : '';
+  // provider-ehr, patient, provider, encounter NONE, skip login and approval, no simulated EHR frame,
+  // no client restrictions, public client, PKCE "auto".
+  const code = [0, patient, provider, 'NONE', 1, 1, 0, '', '', '', '', '', '', '', 0, 1, ''];
+  send(res, 200, { launch_id: Buffer.from(JSON.stringify(code)).toString('base64url') });
 }
 
 async function preload(router, repo, dir) {

@@ -3,20 +3,51 @@ from the launcher's source: the tester path of docs/testers.md section 3 breaks 
 
 from __future__ import annotations
 
+import base64
 import json
+import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 
+from cds_service.local_fhir_server import LocalFhirServer
 from tests.fhir_server_mode.chart import new_patient_id
 
 pytestmark = [pytest.mark.fhirserver, pytest.mark.xdist_group("fhirserver")]
 NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 # What the launcher requests to auto-select "the most recent encounter": `new URL("/Encounter/?_count=1&
 # _sort:desc=date", fhirServer)` drops the base path, then `searchParams.set("patient", id)` encodes ':'.
+LAUNCH_CONTEXT_PATH = "/_services/smart/Launch"  # where the CDS Hooks sandbox asks for a SMART link's launch
 LAUNCHER_ENCOUNTER_QUERY = "/Encounter/?_count=1&_sort%3Adesc=date&patient={pid}"
+
+
+@pytest.fixture(scope="module")
+def one_clinician_server() -> Iterator[LocalFhirServer]:
+    """A server of its own: the launch context depends on how many Practitioners the server holds."""
+    server = LocalFhirServer()
+    server.start()
+    server.request("PUT", "Practitioner/dr-one", {"resourceType": "Practitioner", "id": "dr-one"})
+    yield server
+    server.stop()
+
+
+def _post(url: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    data = json.dumps(body).encode()
+    req = urllib.request.Request(url, data=data, method="POST", headers={"Content-Type": "application/json"})
+    try:
+        with NO_PROXY.open(req, timeout=10) as response:
+            return response.status, json.load(response)
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.load(exc)
+
+
+def _launch_code(launch_id: str) -> list[Any]:
+    """smart-launcher-v2's launch code: base64url JSON (src/isomorphic/codec.ts)."""
+    decoded: list[Any] = json.loads(base64.urlsafe_b64decode(launch_id + "=" * (-len(launch_id) % 4)))
+    return decoded
 
 
 def _get(url: str) -> dict[str, Any]:
@@ -74,3 +105,30 @@ def test_the_root_serves_the_same_data_with_links_under_the_base(fhir_server):
     assert _get(f"{_root(fhir_server.base_url)}/Encounter/{rid}")["subject"]["reference"] == f"Patient/{pid}"
     found = _get(f"{_root(fhir_server.base_url)}/Encounter?patient={pid}")
     assert [link["url"].startswith(fhir_server.base_url + "/") for link in found["link"]] == [True]
+
+
+def test_the_sandboxs_launch_context_is_a_launcher_ehr_launch_of_the_patient(one_clinician_server):
+    """Before opening a card's SMART link the sandbox POSTs to {fhirServer}/_services/smart/Launch and
+    adds `launch={launch_id}`; behind the launcher that id must be a launch code the launcher reads."""
+    parameters = {"patient": "p-7", "appContext": "x"}
+    request = {"launchUrl": "http://127.0.0.1:8080/smart/launch", "parameters": parameters}
+    status, body = _post(one_clinician_server.base_url + LAUNCH_CONTEXT_PATH, request)
+    assert status == 200
+    code = _launch_code(body["launch_id"])
+    launch_type, patient, provider, encounter, skip_login = code[:5]
+    assert (launch_type, patient, provider, encounter, skip_login) == (0, "p-7", "dr-one", "NONE", 1)
+
+
+def test_a_launch_context_without_a_sole_clinician_leaves_the_login_to_the_launcher(one_clinician_server):
+    second = {"resourceType": "Practitioner", "id": "dr-two"}
+    one_clinician_server.request("PUT", "Practitioner/dr-two", second)
+    try:
+        _, body = _post(one_clinician_server.base_url + LAUNCH_CONTEXT_PATH, {"parameters": {"patient": "p"}})
+    finally:
+        one_clinician_server.request("DELETE", "Practitioner/dr-two")
+    assert _launch_code(body["launch_id"])[2] == ""
+
+
+def test_a_launch_context_without_a_patient_is_refused(fhir_server):
+    status, body = _post(fhir_server.base_url + LAUNCH_CONTEXT_PATH, {"launchUrl": "http://a/launch"})
+    assert status == 400 and body["resourceType"] == "OperationOutcome"
