@@ -22,7 +22,7 @@ from typing import Any
 
 import requests
 
-from cds_service.demo_catalog import demo_bundles, patient_id_of, patient_view_request
+from cds_service.demo_catalog import demo_bundles, patient_id_of, patient_view_request, shared_bundles
 from cds_service.errors import ServiceError
 
 HOOKS = ("patient-view", "order-select", "order-sign")
@@ -70,6 +70,9 @@ def _load_demo(args: argparse.Namespace) -> int:
         raise CommandError(f"--fhir-server must be an http(s) URL (got {base!r})")
     bundles = demo_bundles()
     began = time.monotonic()
+    for name, bundle in shared_bundles():
+        created, updated = post_transaction(base, bundle, token=args.token, timeout=args.timeout)
+        print(f"shared resources ({name}): {created} created, {updated} updated", flush=True)
     for number, (patient, bundle) in enumerate(bundles, 1):
         created, updated = post_transaction(base, bundle, token=args.token, timeout=args.timeout)
         print(f"[{number}/{len(bundles)}] {patient.id}: {created} created, {updated} updated", flush=True)

@@ -22,7 +22,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from cds_service.cli_tools import CommandError, post_transaction
-from cds_service.demo_catalog import demo_bundles
+from cds_service.demo_catalog import demo_bundles, shared_bundles
 from cds_service.demo_server import DemoServerError, ServiceProcess
 from cds_service.errors import ConfigurationError
 from cds_service.local_fhir_server import LocalFhirServer, LocalFhirServerError
@@ -81,7 +81,10 @@ def _serve(args: argparse.Namespace, fhir_url: str) -> None:
     env = demo_environment(fhir_url)
     settings = Settings.from_env(env)  # a bad setting is reported here, before any server starts
     with ServiceProcess(args.host, args.port, env) as service:
-        print(banner(service.url, fhir_url, loaded, auth_on=settings.auth_enabled), flush=True)
+        text = banner(
+            service.url, fhir_url, loaded, auth_on=settings.auth_enabled, allowed=settings.fhir_allowed_hosts
+        )
+        print(text, flush=True)
         status = service.wait()  # returns only if the service fails; Ctrl-C raises KeyboardInterrupt
         raise DemoServerError(f"the service stopped with status {status}")
 
@@ -95,6 +98,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _load_patients(fhir_url: str) -> list[str]:
+    for _name, bundle in shared_bundles():
+        post_transaction(fhir_url.rstrip("/"), bundle)
     loaded = []
     for patient, bundle in demo_bundles():
         post_transaction(fhir_url.rstrip("/"), bundle)
@@ -123,9 +128,12 @@ def demo_environment(fhir_url: str, environ: dict[str, str] | None = None) -> di
     return env
 
 
-def banner(service_url: str, fhir_url: str, patient_ids: list[str], *, auth_on: bool) -> str:
+def banner(
+    service_url: str, fhir_url: str, patient_ids: list[str], *, auth_on: bool, allowed: str = ""
+) -> str:
     """What to paste into the sandbox, and whether calls need a JWT: a wrong word here costs a tester an
-    hour of 401s (or, worse, a site believing its demo is protected)."""
+    hour of 401s (or, worse, a site believing its demo is protected). The FHIR hosts the service may read
+    are shown because a SMART launcher in front of the FHIR server is another host to allow."""
     auth = (
         "authentication is ON: every hook call needs a JWT from a trusted issuer (BONEMET_TRUSTED_ISSUERS)"
         if auth_on
@@ -138,6 +146,8 @@ def banner(service_url: str, fhir_url: str, patient_ids: list[str], *, auth_on: 
         f"  Preview page:        {service_url}/",
         f"  CDS discovery URL:   {service_url}/cds-services",
         f"  FHIR server (R4):    {fhir_url}",
+        f"  FHIR hosts allowed:  {allowed or fhir_url}",
+        "    (add a SMART launcher's with BONEMET_FHIR_ALLOWED_HOSTS=http://127.0.0.1:9090 make run)",
         "",
         "  Demo patient IDs (the sandbox's patientId parameter, or type one in its Change Patient list):",
         *[f"    {patient_id}" for patient_id in patient_ids],

@@ -47,6 +47,8 @@ class DemoPatient:
 class DemoIndex:
     reference_date: date
     patients: tuple[DemoPatient, ...]
+    shared: tuple[str, ...] = ()
+    """Bundle files no one patient owns (the demo clinician), loaded before the patients."""
 
     def patient(self, patient_id: str) -> DemoPatient:
         for patient in self.patients:
@@ -66,7 +68,8 @@ def load_index(path: Path = INDEX_FILE) -> DemoIndex:
         )
         for item in raw["patients"]
     )
-    return DemoIndex(date.fromisoformat(str(raw["reference_date"])), patients)
+    shared = tuple(str(name) for name in raw.get("shared") or ())
+    return DemoIndex(date.fromisoformat(str(raw["reference_date"])), patients, shared)
 
 
 def date_shift(reference: date, today: date | None = None) -> timedelta:
@@ -105,6 +108,14 @@ def demo_bundles(today: date | None = None) -> list[tuple[DemoPatient, dict[str,
     index = load_index()
     shift = date_shift(index.reference_date, today)
     return [(patient, load_bundle(patient.path, shift)) for patient in index.patients]
+
+
+def shared_bundles(today: date | None = None) -> list[tuple[str, dict[str, Any]]]:
+    """The shared bundles by file name, to load before the patients: the SMART launcher's provider login
+    needs a Practitioner to sign in as."""
+    index = load_index()
+    shift = date_shift(index.reference_date, today)
+    return [(name, load_bundle(DEMO_DIR / name, shift)) for name in index.shared]
 
 
 def prefetch_from_bundle(

@@ -7,8 +7,16 @@ import json
 from datetime import date, timedelta
 
 import pytest
+from fhir.resources.R4B.practitioner import Practitioner
 
-from cds_service.demo_catalog import DEMO_DIR, demo_bundles, load_bundle, rebase_dates
+from cds_service.demo_catalog import (
+    DEMO_DIR,
+    demo_bundles,
+    load_bundle,
+    patient_view_request,
+    rebase_dates,
+    shared_bundles,
+)
 from tests.demo.helpers import INDEX
 
 BUNDLES = {patient.id: json.loads(patient.path.read_text()) for patient in INDEX.patients}
@@ -17,7 +25,7 @@ BUNDLES = {patient.id: json.loads(patient.path.read_text()) for patient in INDEX
 def test_there_are_at_least_twelve_stories_and_every_file_is_indexed():
     files = {path.name for path in DEMO_DIR.glob("*.json")}
     assert len(INDEX.patients) >= 12
-    assert files == {patient.file for patient in INDEX.patients}
+    assert files == {patient.file for patient in INDEX.patients} | set(INDEX.shared)
     assert len({p.id for p in INDEX.patients}) == len(INDEX.patients)
 
 
@@ -43,6 +51,20 @@ def test_entries_are_puts_with_stable_ids_of_one_patient(patient_id):
             assert "synthetic" in resource["name"][0]["text"]
         else:
             assert resource["subject"] == {"reference": f"Patient/{patient_id}"}
+
+
+def test_the_shared_bundle_holds_the_synthetic_clinician_of_the_demo_hook_requests():
+    """The SMART launcher's provider login lists Practitioners and loops when there are none; the one
+    it lists is the userId the demo requests name."""
+    [(name, bundle)] = shared_bundles()
+    assert name == "00-demo-clinician.json" and bundle["type"] == "transaction"
+    [entry] = bundle["entry"]
+    practitioner = entry["resource"]
+    Practitioner.model_validate(practitioner)
+    assert entry["request"] == {"method": "PUT", "url": "Practitioner/demo-clinician"}
+    assert "synthetic" in practitioner["name"][0]["text"]
+    request = patient_view_request(BUNDLES["demo-01-new-bm"], "demo-01-new-bm", {})
+    assert request["context"]["userId"] == "Practitioner/demo-clinician"
 
 
 def test_resource_ids_are_unique_across_patients():

@@ -70,8 +70,10 @@ def test_demo_serves_the_patients_and_stops_both_servers(tmp_path, stop):
         fhir = re.search(r"FHIR server \(R4\):\s+(\S+)", banner).group(1)
         assert all(patient_id in banner for patient_id in PATIENT_IDS)
         assert "authentication is OFF" in banner
+        assert re.search(r"FHIR hosts allowed:\s+http://127\.0\.0\.1:\d+\n", banner)
         assert {s["id"] for s in _get(service)["services"]} >= {"bonemet-patient-view"}
         assert _get(fhir + "/Patient/demo-02-za-kidney")["id"] == "demo-02-za-kidney"
+        _assert_the_smart_launcher_can_front(fhir)
         assert _slow_client_answer(service) == 408  # the production server, with its read deadlines
         process.send_signal(stop)
         assert process.wait(timeout=20) == 0
@@ -81,6 +83,18 @@ def test_demo_serves_the_patients_and_stops_both_servers(tmp_path, stop):
         if process.poll() is None:
             process.kill()
             process.wait(timeout=5)
+
+
+def _assert_the_smart_launcher_can_front(fhir: str) -> None:
+    """What docs/testers.md section 3 needs from `make run`'s FHIR server (tests/fhir_server_mode/
+    test_smart_launcher_needs.py has the details): a security element, a clinician to sign in as, and the
+    launcher's encounter lookup at the server's root."""
+    assert "security" in _get(fhir + "/metadata")["rest"][0]
+    practitioners = _get(fhir + "/Practitioner?_count=10&_summary=true&_sort=given")
+    assert [e["resource"]["id"] for e in practitioners["entry"]] == ["demo-clinician"]
+    root = fhir.removesuffix(urllib.parse.urlsplit(fhir).path)
+    encounters = _get(root + "/Encounter/?_count=1&_sort%3Adesc=date&patient=demo-01-new-bm")
+    assert encounters["resourceType"] == "Bundle" and encounters["type"] == "searchset"
 
 
 def test_demo_settings_turn_auth_off_and_allow_only_the_local_fhir_server():
@@ -106,6 +120,14 @@ def test_the_banner_says_whether_authentication_is_on():
     off = banner("http://127.0.0.1:8080", "http://127.0.0.1:8081/fhir/R4", ["demo-01"], auth_on=False)
     assert "authentication is ON" in on and "OFF" not in on
     assert "authentication is OFF" in off and "authentication is ON" not in off
+
+
+def test_the_banner_names_the_fhir_hosts_the_service_may_read_and_how_to_add_one():
+    allowed = "http://127.0.0.1:9090,http://127.0.0.1:8081"
+    fhir = "http://127.0.0.1:8081/fhir/R4"
+    text = banner("http://127.0.0.1:8080", fhir, [], auth_on=False, allowed=allowed)
+    assert f"FHIR hosts allowed:  {allowed}" in text
+    assert "BONEMET_FHIR_ALLOWED_HOSTS=" in text
 
 
 def test_a_taken_port_is_named_with_how_to_choose_others(capsys):

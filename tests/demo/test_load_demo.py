@@ -52,6 +52,14 @@ def test_loaded_patients_are_searchable(fhir_server, capsys):
     assert {e["resource"]["id"] for e in found.get("entry", [])} == expected
 
 
+def test_the_demo_clinician_is_loaded_for_the_launchers_provider_login(fhir_server, capsys):
+    """The query the SMART launcher's login page sends: with no Practitioner it loops."""
+    main(["load-demo", "--fhir-server", fhir_server.base_url])
+    assert "shared resources (00-demo-clinician.json)" in capsys.readouterr().out
+    found = fhir_server.request("GET", "Practitioner?_count=10&_summary=true&_sort=given")
+    assert [e["resource"]["id"] for e in found["entry"]] == ["demo-clinician"]
+
+
 def test_unreachable_server_is_a_clear_error(capsys):
     assert main(["load-demo", "--fhir-server", "http://127.0.0.1:9/fhir"]) == 1
     assert "could not reach the FHIR server" in capsys.readouterr().err

@@ -4,12 +4,14 @@
  *
  * Medplum's FhirRouter + MemoryRepository do the FHIR work (read, search, create, transaction Bundles);
  * this wrapper adds what they leave out: an HTTP listener (127.0.0.1 only), GET /metadata with a
- * CapabilityStatement, CORS headers (the CDS Hooks sandbox reads the server from the browser), paging
- * links that point back at this listener, and optional preloading of Bundle files.
+ * CapabilityStatement (with a `security` element the SMART launcher needs), CORS headers (the CDS Hooks
+ * sandbox reads the server from the browser), paging links that point back at this listener, optional
+ * preloading of Bundle files, and the launch context the sandbox registers before it opens a card's SMART
+ * link (see registerLaunchContext).
  *
  * Environment:
  *   PORT              port to listen on; 0 (the default) picks a free one
- *   FHIR_BASE_PATH    base path of the FHIR API, default /fhir/R4
+ *   FHIR_BASE_PATH    base path of the FHIR API, default /fhir/R4 (the API also answers at the root)
  *   FHIR_PRELOAD_DIR  directory whose *.json Bundles are posted as transactions before listening
  *   FHIR_PAGE_SIZE    page size of searches that do not ask for `_count` (default: every match on
  *                     one page, as MemoryRepository does); set it to make clients follow `next` links
@@ -45,6 +47,7 @@ const BASE_PATH = '/' + (process.env.FHIR_BASE_PATH || '/fhir/R4').replace(/^\/+
 const PAGE_SIZE = Number(process.env.FHIR_PAGE_SIZE || 0);
 const KEEPALIVE_MS = Number(process.env.FHIR_KEEPALIVE_MS || 5000);
 const DROP_REUSED_CONNECTIONS = process.env.FHIR_DROP_REUSED_CONNECTIONS === '1';
+const LAUNCH_CONTEXT_PATH = '/_services/smart/Launch';
 const UNAPPLIED_OPERATORS = new Set(['in', 'not-in']);
 const MAX_BODY_BYTES = 50 * 1024 * 1024;
 const FHIR_JSON = 'application/fhir+json; charset=utf-8';
@@ -88,6 +91,13 @@ function capabilityStatement() {
           interaction: ['read', 'search-type', 'create', 'update'].map((code) => ({ code })),
         })),
         interaction: [{ code: 'transaction' }, { code: 'batch' }],
+        // No authorization here. The SMART launcher, put in front of this server, adds its OAuth
+        // endpoints and the SMART-on-FHIR service to what it proxies, but only when `security` exists.
+        security: {
+          cors: true,
+          description: 'Open server with synthetic data on 127.0.0.1: no authorization. '
+            + 'Run the SMART launcher in front of it for OAuth 2.0 and SMART App Launch.',
+        },
       },
     ],
   };
@@ -141,6 +151,34 @@ function queryOf(searchParams) {
     query[key] = values.length === 1 ? values[0] : values;
   }
   return query;
+}
+
+/**
+ * The path within the FHIR API. The API is served at BASE_PATH and also at the server's root: the SMART
+ * launcher looks up the "most recent encounter" with `new URL('/Encounter/?...', base)`, which drops the
+ * base path. Every link this server writes still points under BASE_PATH.
+ */
+function apiPath(pathname) {
+  if (pathname === BASE_PATH || pathname.startsWith(BASE_PATH + '/')) {
+    return pathname.slice(BASE_PATH.length) || '/';
+  }
+  return pathname;
+}
+
+/**
+ * `_sort:desc=date` (the DSTU2-era form the SMART launcher sends) as R4's `_sort=-date`; Medplum reads
+ * the modifier as an ascending sort, so "the most recent encounter" would be the oldest.
+ */
+function sortModifiersAsPrefix(searchParams) {
+  for (const [modifier, prefix] of [['desc', '-'], ['asc', '']]) {
+    const key = `_sort:${modifier}`;
+    if (searchParams.has(key)) {
+      const fields = searchParams.getAll(key).join(',').split(',').filter(Boolean);
+      searchParams.delete(key);
+      const existing = searchParams.get('_sort');
+      searchParams.set('_sort', [existing, ...fields.map((f) => prefix + f)].filter(Boolean).join(','));
+    }
+  }
 }
 
 /** Status code of a router answer, from its OperationOutcome (Medplum's `getStatus` convention). */
@@ -234,13 +272,14 @@ async function handle(router, repo, req, res) {
     res.end();
     return;
   }
-  if (url.pathname !== BASE_PATH && !url.pathname.startsWith(BASE_PATH + '/')) {
-    send(res, 404, outcome('not-found', `FHIR base is ${BASE_PATH}`));
-    return;
-  }
-  const pathname = url.pathname.slice(BASE_PATH.length) || '/';
+  const pathname = apiPath(url.pathname);
+  sortModifiersAsPrefix(url.searchParams);
   if (req.method === 'GET' && pathname.replace(/\/+$/, '') === '/metadata') {
     send(res, 200, capabilityStatement());
+    return;
+  }
+  if (req.method === 'POST' && pathname === LAUNCH_CONTEXT_PATH) {
+    await registerLaunchContext(repo, req, res);
     return;
   }
   if (req.method === 'GET' && PAGE_SIZE > 0 && !url.searchParams.has('_count')) {
@@ -273,6 +312,34 @@ async function handle(router, repo, req, res) {
     headers.Location = `${origin}${BASE_PATH}/${resource.resourceType}/${resource.id}`;
   }
   send(res, status, addPagingLinks(resource, origin, pathname, url.searchParams), headers);
+}
+
+/**
+ * The launch context the CDS Hooks sandbox asks for before it opens a card's SMART link: it POSTs
+ * {launchUrl, parameters: {patient, appContext, ...}} to `{fhirServer}/_services/smart/Launch` (an HSPC
+ * sandbox convention) and opens `launchUrl?launch={launch_id}&iss={fhirServer}`. Behind the SMART launcher
+ * (which proxies this path here), `launch` reaches the launcher's authorize endpoint, so the id is a
+ * launch code in the launcher's own format (smart-launcher-v2 src/isomorphic/codec.ts `encode`): a Provider
+ * EHR launch of that patient, no encounter, signed in as the server's only Practitioner if it has exactly
+ * one. The launcher has no place for `appContext`; the app opens on the patient.
+ */
+async function registerLaunchContext(repo, req, res) {
+  let patient;
+  try {
+    patient = String(JSON.parse(await readBody(req))?.parameters?.patient || '');
+  } catch {
+    patient = '';
+  }
+  if (!patient) {
+    send(res, 400, outcome('required', 'parameters.patient is required'));
+    return;
+  }
+  const practitioners = await repo.searchResources({ resourceType: 'Practitioner', count: 2 });
+  const provider = practitioners.length === 1 ? practitioners[0].id : '';
+  // provider-ehr, patient, provider, encounter NONE, skip login and approval, no simulated EHR frame,
+  // no client restrictions, public client, PKCE "auto".
+  const code = [0, patient, provider, 'NONE', 1, 1, 0, '', '', '', '', '', '', '', 0, 1, ''];
+  send(res, 200, { launch_id: Buffer.from(JSON.stringify(code)).toString('base64url') });
 }
 
 async function preload(router, repo, dir) {
