@@ -62,7 +62,7 @@ def install(app: Flask) -> None:
     def finish_call(response: Response) -> Response:
         response.headers[REQUEST_ID_HEADER] = g.get("request_id", "")
         endpoint = _OBSERVED.get(request.endpoint or "")
-        if endpoint is not None:
+        if endpoint is not None and request.method != "OPTIONS":  # a CORS preflight is not a hook call
             _observe(endpoint, response.status_code, known_services)
         else:
             _log_other(response.status_code)
