@@ -89,7 +89,11 @@ def baseline_done(facts: ClinicalFacts) -> bool:
     return baseline_scan(facts) is not None or bool(completed_scan_orders(facts, diagnosis_day(facts)))
 
 
-@rule(RULE_ID, consensus_section="5.1.4", needs=("ImagingStudy", "DiagnosticReport"))
+@rule(
+    RULE_ID,
+    consensus_section="5.1.4",
+    needs=("ImagingStudy", "DiagnosticReport", "ServiceRequest", "Procedure"),
+)
 def baseline_bone_scan(facts: ClinicalFacts, t: Thresholds) -> Finding | None:
     """BASELINE-BONE-SCAN (consensus 5.1.4): a whole-body bone scan at the diagnosis of lung cancer."""
     if not is_included(facts) or baseline_scan(facts) is not None or scan_on_its_way(facts):

@@ -211,7 +211,7 @@ def suggestions_for(names: set[str], pending: dict[str, tuple[Evidence, ...]]) -
 @rule(
     RULE_ID,
     consensus_section="5, Fig. 2",
-    needs=("Observation", "ImagingStudy", "DiagnosticReport"),
+    needs=("Observation", "ImagingStudy", "DiagnosticReport", "ServiceRequest", "Procedure"),
 )
 def bone_imaging_workup(facts: ClinicalFacts, t: Thresholds) -> Finding | None:
     """BONE-IMAGING-WORKUP (consensus section 5, Fig. 2): image a clinical feature of bone metastasis."""

@@ -91,7 +91,11 @@ def is_excluded(facts: ClinicalFacts, last: Evidence, t: Thresholds) -> bool:
     return facts.today <= due_date(last, t)
 
 
-@rule(RULE_ID, consensus_section="5.1.4", needs=("ImagingStudy", "DiagnosticReport"))
+@rule(
+    RULE_ID,
+    consensus_section="5.1.4",
+    needs=("ImagingStudy", "DiagnosticReport", "ServiceRequest", "Procedure"),
+)
 def bone_scan_followup(facts: ClinicalFacts, t: Thresholds) -> Finding | None:
     """BONE-SCAN-FOLLOWUP (consensus 5.1.4): bone monitoring once or twice a year."""
     last = last_scan(facts) if is_included(facts) else None

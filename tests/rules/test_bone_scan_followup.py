@@ -149,3 +149,20 @@ def test_study_and_completed_order_on_the_same_day_shows_the_study():
     patient, _ = scan_done_as("ServiceRequest", 430, imaging_studies=[imaging("NM", days=430)])
     finding = bone_scan_followup(patient, THRESHOLDS)
     assert finding is not None and evidence_refs(finding) == {patient.imaging[0].reference}
+
+
+@pytest.mark.parametrize("unreadable", ["ServiceRequest", "Procedure"])
+def test_scan_rules_are_skipped_not_guessed_when_orders_cannot_be_read(unreadable):
+    """A scan on record only as a completed order or procedure is invisible when that type could not be
+    read: the three bone-imaging rules are skipped (the DATA-UNAVAILABLE card names them) instead of asking
+    for a baseline scan the patient may already have."""
+    from hooks.patient_view import SERVICE
+    from hooks.runner import run_rules
+
+    chart = facts(with_lung_cancer=False, conditions=[lung_cancer(days=800)])
+    assert "BASELINE-BONE-SCAN" in {f.rule_id for f in run_rules(SERVICE, chart, THRESHOLDS)}
+    findings = run_rules(SERVICE, chart, THRESHOLDS, unavailable_types=frozenset({unreadable}))
+    ids = {f.rule_id for f in findings}
+    assert not ids & {"BASELINE-BONE-SCAN", "BONE-SCAN-FOLLOWUP", "BONE-IMAGING-WORKUP"}
+    unavailable = next(f for f in findings if f.rule_id == "DATA-UNAVAILABLE")
+    assert "BASELINE-BONE-SCAN" in " ".join(unavailable.values.values())
