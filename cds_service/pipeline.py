@@ -21,6 +21,7 @@ from fhir_mappings.codesets import Codesets
 from fhir_mappings.facts import ClinicalFacts
 from fhir_mappings.thresholds import Thresholds
 from hooks.cards import CardTemplate, render_card
+from hooks.explain import RuleVerdict, explain_rules
 from hooks.orders import OrderCatalog
 from hooks.runner import run_rules
 from hooks.service_registry import CdsServiceDefinition
@@ -72,15 +73,7 @@ def evaluate_resolved(
     """Facts, rules and cards from resources already in hand: the hook route (after prefetch) and the
     population run (a chart from a Bulk Data export) share this, so a silent run predicts the EHR's cards."""
     draft_orders = context.get("draftOrders")
-    facts = build_facts(
-        context["patientId"],
-        by_type,
-        hook=service.hook,
-        now=now or datetime.now(UTC),
-        draft_orders=draft_orders,
-        codesets=runtime.codesets,
-        thresholds=runtime.thresholds,
-    )
+    facts = call_facts(runtime, service, context, by_type, now=now)
     selections = context.get("selections") if service.hook == "order-select" else None
     findings = run_rules(service, facts, runtime.thresholds, frozenset(unavailable_types), selections)
     drafts_by_ref = _drafts_by_reference(draft_orders)
@@ -97,6 +90,46 @@ def evaluate_resolved(
         for finding in findings
     ]
     return Evaluation(cards, facts)
+
+
+def explain_resolved(
+    runtime: RuleRuntime,
+    service: CdsServiceDefinition,
+    context: dict[str, Any],
+    by_type: dict[str, list[dict[str, Any]]],
+    unavailable_types: Collection[str] = (),
+    *,
+    now: datetime | None = None,
+) -> list[RuleVerdict]:
+    """Every catalog rule for these resources, fired or not and why (the bone health review's list): the
+    same facts and rule run as `evaluate_resolved`, so the list names exactly the rules it gives cards."""
+    return explain_rules(
+        call_facts(runtime, service, context, by_type, now=now),
+        runtime.thresholds,
+        hook=service.hook,
+        unavailable_types=unavailable_types,
+        selections=context.get("selections") if service.hook == "order-select" else None,
+        templates=runtime.card_templates,
+    )
+
+
+def call_facts(
+    runtime: RuleRuntime,
+    service: CdsServiceDefinition,
+    context: dict[str, Any],
+    by_type: dict[str, list[dict[str, Any]]],
+    *,
+    now: datetime | None = None,
+) -> ClinicalFacts:
+    return build_facts(
+        context["patientId"],
+        by_type,
+        hook=service.hook,
+        now=now or datetime.now(UTC),
+        draft_orders=context.get("draftOrders"),
+        codesets=runtime.codesets,
+        thresholds=runtime.thresholds,
+    )
 
 
 def _require_essentials(resolved: ResolvedResources) -> None:

@@ -36,6 +36,8 @@ from hooks.rules._shared import (
     pending_imaging,
     whole_body_bone_scans,
 )
+from hooks.rules._why import CHART_REVIEW_ONLY, event_text, evidence_text
+from hooks.why_not import not_fired
 
 RULE_ID = "BASELINE-BONE-SCAN"
 DIAGNOSIS_DATE_MISSING = "date the lung cancer was diagnosed or recorded (Condition onset or recordedDate)"
@@ -85,9 +87,9 @@ def completed_scan_orders(facts: ClinicalFacts, since: date | None) -> tuple[Car
 def baseline_bone_scan(facts: ClinicalFacts, t: Thresholds) -> Finding | None:
     """BASELINE-BONE-SCAN (consensus 5.1.4): a whole-body bone scan at the diagnosis of lung cancer."""
     if not is_included(facts) or baseline_scan(facts) is not None or scan_on_its_way(facts):
-        return None
+        return not_fired(lambda: _why_not(facts))
     if completed_scan_orders(facts, diagnosis_day(facts)):
-        return None
+        return not_fired(lambda: _ordered_done(facts))
     start = diagnosis_day(facts)
     older = next(iter(whole_body_bone_scans(facts)), None)
     evidence = tuple(condition_evidence("Lung cancer", c) for c in facts.conditions_in("lung_cancer"))
@@ -105,3 +107,22 @@ def baseline_bone_scan(facts: ClinicalFacts, t: Thresholds) -> Finding | None:
         suggestions=(BONE_SCAN,),
         selection_behavior="any",
     )
+
+
+def _why_not(facts: ClinicalFacts) -> str:
+    if facts.hook != PATIENT_VIEW:
+        return CHART_REVIEW_ONLY
+    if not is_included(facts):
+        return "No lung cancer on record"
+    found = baseline_scan(facts)
+    start = diagnosis_day(facts)
+    since = f"the diagnosis on {start.isoformat()}" if start else "the diagnosis (date not recorded)"
+    if found is not None:
+        when = found.when.isoformat() if found.when else "an unknown date"
+        return f"Baseline done: {found.value} on {when}, since {since}"
+    return f"A whole-body bone scan is already on its way: {evidence_text(scan_on_its_way(facts))}"
+
+
+def _ordered_done(facts: ClinicalFacts) -> str:
+    done = completed_scan_orders(facts, diagnosis_day(facts))
+    return f"Baseline done: {event_text(done[0])}, since the diagnosis"

@@ -42,6 +42,8 @@ from hooks.rules._shared import (
     medication_evidence,
     regimen_note,
 )
+from hooks.rules._why import ORDER_HOOK_ONLY
+from hooks.why_not import not_fired
 
 RULE_ID = "BISPHOSPHONATE-DOSE"
 IBANDRONATE_ORDERS = {6: "ibandronate_6mg_q4w", 4: "ibandronate_4mg_q4w", 2: "ibandronate_2mg_q4w"}
@@ -135,11 +137,11 @@ def _key(orders: dict[int, str], dose: float) -> str:
 def bisphosphonate_dose(facts: ClinicalFacts, t: Thresholds) -> Finding | None:
     """BISPHOSPHONATE-DOSE (Table 1): ibandronate 6 mg (label renal doses); incadronate <= 10 mg."""
     if not is_order_hook(facts):
-        return None
+        return not_fired(ORDER_HOOK_ONLY)
     drafts = tuple(m for m in drafted_bmas(facts) if not is_osteoporosis_regimen(m))
     checks = [c for m in drafts if (c := check(m, facts, t)) is not None]
     if not checks:
-        return None
+        return not_fired(lambda: _doses_right(facts, drafts, t))
     fixable = [c for c in checks if c.order_key is not None]
     first = (fixable or checks)[0]
     variant = "unchecked" if not fixable else first.order.agent
@@ -188,3 +190,20 @@ def _update(c: DoseCheck) -> SuggestionSpec:
         (ActionSpec("update", order_key=c.order_key, target=c.order.reference),),
         is_recommended=True,
     )
+
+
+def _doses_right(facts: ClinicalFacts, drafts: tuple[MedicationFact, ...], t: Thresholds) -> str:
+    checked = [m for m in drafts if m.agent in ("ibandronate", "incadronate")]
+    if not checked:
+        return "No ibandronate or incadronate at the oncology regimen among the orders being checked"
+    return "; ".join(_right_text(m, facts, t) for m in checked)
+
+
+def _right_text(order: MedicationFact, facts: ClinicalFacts, t: Thresholds) -> str:
+    dose = fmt_number(order.dose_mg)
+    if order.agent == "incadronate":
+        most = fmt_number(incadronate_max_dose(facts, t))
+        return f"{order.display}: {dose} mg is within the {most} mg maximum"
+    crcl = facts.crcl.value_ml_min if facts.crcl else None
+    right = fmt_number(ibandronate_dose(facts, t))
+    return f"{order.display}: {dose} mg is the label dose ({right} mg at CrCl {crcl:.0f} mL/min)"

@@ -52,6 +52,8 @@ from hooks.rules._shared import (
     regimen_note,
     renews_osteoporosis,
 )
+from hooks.rules._why import ORDER_HOOK_ONLY, names
+from hooks.why_not import not_fired
 
 RULE_ID = "BMA-DUPLICATION"
 LABEL_SOURCE = "Xgeva label (patients receiving Xgeva should not take Prolia: same active ingredient)"
@@ -88,12 +90,12 @@ def oncology_drafts_on_osteoporosis(facts: ClinicalFacts) -> tuple[MedicationFac
 def bma_duplication(facts: ClinicalFacts, t: Thresholds) -> Finding | None:
     """BMA-DUPLICATION (6.3, Table 1): one bone-modifying drug at a time; delete the duplicate draft."""
     if not is_order_hook(facts):
-        return None
+        return not_fired(ORDER_HOOK_ONLY)
     with_active, together = drafts_duplicating_active(facts), drafted_together(facts)
     on_osteoporosis = oncology_drafts_on_osteoporosis(facts)
     involved = (*with_active, *together, *on_osteoporosis)
     if not any(is_checked(facts, d.reference) for d in involved):
-        return None
+        return not_fired(lambda: _no_duplicate(facts, involved))
     variant = "with-active" if with_active else "drafted-together" if together else "osteoporosis-active"
     active, stopping = active_bmas(facts), active_osteoporosis_bmas(facts)
     drafts = all_drafted_bmas(facts)
@@ -163,3 +165,14 @@ def _mixes_denosumab_regimens(facts: ClinicalFacts) -> bool:
         if m.agent == "denosumab" and (m.is_active or m.is_draft)
     }
     return regimens == {"oncology", "osteoporosis"}
+
+
+def _no_duplicate(facts: ClinicalFacts, involved: tuple[MedicationFact, ...]) -> str:
+    if involved:
+        return f"The duplicate ({names(involved)}) involves no order being checked now"
+    drafts, active = all_drafted_bmas(facts), active_bmas(facts)
+    if not drafts:
+        return "No bone-modifying drug among the drafted orders"
+    if active:
+        return f"{names(drafts)} renews the active order ({names(active)}): one bone-modifying drug"
+    return f"{names(drafts)} is the only bone-modifying drug, drafted or active"

@@ -40,6 +40,8 @@ from hooks.rules._shared import (
     months_between,
     regimen_note,
 )
+from hooks.rules._why import CHART_REVIEW_ONLY
+from hooks.why_not import not_fired
 
 RULE_ID = "BMA-DURATION-REVIEW"
 
@@ -84,13 +86,13 @@ def bma_duration_review(facts: ClinicalFacts, t: Thresholds) -> Finding | None:
     """BMA-DURATION-REVIEW (consensus Table 1, section 7): review BMA treatment after 18-24 months."""
     course = course_under_treatment(facts, t)
     if course is None:
-        return None
+        return not_fired(lambda: _no_course(facts, t))
     limits = life_expectancy_limitations(facts, t)
     start = course.first_dose
     months = months_between(start, facts.today) if start is not None else None
     variant = variant_for(months, bool(limits), has_extended_interval(course, t), t)
     if variant is None:
-        return None
+        return not_fired(lambda: _too_early(start, months, t))
     return Finding(
         rule_id=RULE_ID,
         indicator=INDICATORS[variant],
@@ -110,3 +112,25 @@ def bma_duration_review(facts: ClinicalFacts, t: Thresholds) -> Finding | None:
 
 def _by_start(orders: tuple[MedicationFact, ...]) -> list[MedicationFact]:
     return sorted(orders, key=lambda m: m.start or m.authored or date.max)
+
+
+def _no_course(facts: ClinicalFacts, t: Thresholds) -> str:
+    if facts.hook != PATIENT_VIEW:
+        return CHART_REVIEW_ONLY
+    course = current_course(facts, t)
+    if course is not None and course.ended is not None:
+        return f"No bone-modifying drug active: the last course ended on {course.ended.isoformat()}"
+    return "No bone-modifying drug active at the oncology regimen"
+
+
+def _too_early(start: date | None, months: float | None, t: Thresholds) -> str:
+    review = fmt_number(t["bma_duration_review_months"])
+    if start is None or months is None:
+        return (
+            "The first dose of the current course is undated, so its duration is unknown; no documented life "
+            "expectancy under 3 months"
+        )
+    return (
+        f"{int(months)} months of treatment since the first dose on {start.isoformat()}: review from "
+        f"{review} months; no documented life expectancy under 3 months"
+    )

@@ -49,7 +49,9 @@ from hooks.rules._shared import (
     fmt_number,
     medication_evidence,
 )
+from hooks.rules._why import CHART_REVIEW_ONLY, low_calcium, why_bma_not_indicated
 from hooks.rules.za_renal_dosing import LABEL_DOSE_SOURCE, za_label_dose
+from hooks.why_not import not_fired
 
 RULE_ID = "BMA-INITIATION"
 REASON = "Confirmed bone metastasis of lung cancer (consensus 6.3, Table 1)"
@@ -113,7 +115,7 @@ def osteoporosis_stops(osteoporosis: tuple[MedicationFact, ...]) -> tuple[Action
 def bma_initiation(facts: ClinicalFacts, t: Thresholds) -> Finding | None:
     """BMA-INITIATION (consensus 6.3, Table 1): start a bone-modifying drug for confirmed bone metastasis."""
     if not is_included(facts, t) or is_excluded(facts):
-        return None
+        return not_fired(lambda: _why_not(facts, t))
     osteoporosis = active_osteoporosis_bmas(facts)
     stops = osteoporosis_stops(osteoporosis)
     variant, za_dose, za_suggestion = zoledronic_acid_option(facts, t, stops)
@@ -173,3 +175,9 @@ def _values(facts: ClinicalFacts, t: Thresholds, za_dose: float | None, document
         "duration_from": fmt_number(t["bma_duration_review_months"]),
         "duration_to": fmt_number(t["bma_duration_warning_months"]),
     }
+
+
+def _why_not(facts: ClinicalFacts, t: Thresholds) -> str:
+    if facts.hook != PATIENT_VIEW:
+        return CHART_REVIEW_ONLY
+    return low_calcium(facts) if bma_indicated(facts, t) else why_bma_not_indicated(facts, t)

@@ -38,6 +38,8 @@ from hooks.rules._shared import (
     latest_of,
     medication_evidence,
 )
+from hooks.rules._why import lab_text, why_not_being_started
+from hooks.why_not import not_fired
 
 RULE_ID = "BMA-PRETREATMENT-WORKUP"
 NTX_ANALYTES = ("ntx_urine", "ntx_serum")
@@ -82,11 +84,11 @@ def has_ntx(facts: ClinicalFacts) -> bool:
 def bma_pretreatment_workup(facts: ClinicalFacts, t: Thresholds) -> Finding | None:
     """BMA-PRETREATMENT-WORKUP (consensus Table 1): calcium, creatinine, ALP and bone imaging first."""
     if not is_included(facts, t):
-        return None
+        return not_fired(lambda: why_not_being_started(facts, t))
     labs = missing_labs(facts, t)
     imaging = bone_imaging(facts)
     if not labs and imaging:
-        return None
+        return not_fired(lambda: _ready(facts, t, imaging))
     days = fmt_number(t["lab_recency_days"])
     items = [c.name for c in labs] + ([] if imaging else ["bone imaging"])
     missing = [f"{c.evidence_label} within {days} days" for c in labs] + ([] if imaging else [NO_IMAGING])
@@ -146,3 +148,17 @@ def _imaging_evidence(imaging: tuple[ImagingFact, ...]) -> tuple[Evidence, ...]:
     if newest is None:
         return ()
     return (Evidence("Bone imaging", ", ".join(sorted(newest.modalities)), newest.day, newest.reference),)
+
+
+def _ready(facts: ClinicalFacts, t: Thresholds, imaging: tuple[ImagingFact, ...]) -> str:
+    labs = "; ".join(
+        f"{check.name} {lab_text(lab)}"
+        for check in LAB_CHECKS
+        if (lab := latest_of(facts, check.analytes)) is not None
+    )
+    shown = _imaging_evidence(imaging)
+    scan = f"{shown[0].value} on {shown[0].when.isoformat()}" if shown and shown[0].when else "undated"
+    return (
+        f"Work-up complete: {labs} (all within {fmt_number(t['lab_recency_days'])} days); "
+        f"bone imaging on record ({scan})"
+    )

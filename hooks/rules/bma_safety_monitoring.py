@@ -19,12 +19,15 @@ from hooks.rules._shared import (
     CALCIUM_ANALYTES,
     PATIENT_VIEW,
     active_bmas,
+    active_osteoporosis_bmas,
     fmt_number,
     is_recent,
     lab_evidence,
     latest_of,
     medication_evidence,
 )
+from hooks.rules._why import CHART_REVIEW_ONLY, lab_text, names
+from hooks.why_not import not_fired
 
 RULE_ID = "BMA-SAFETY-MONITORING"
 REASON = "Safety monitoring on a bone-modifying drug (consensus Table 1 precautions)"
@@ -59,10 +62,10 @@ def overdue(facts: ClinicalFacts, t: Thresholds) -> tuple[str, ...]:
 def bma_safety_monitoring(facts: ClinicalFacts, t: Thresholds) -> Finding | None:
     """BMA-SAFETY-MONITORING (consensus Table 1): monitor calcium and creatinine on a bone-modifying drug."""
     if not is_included(facts):
-        return None
+        return not_fired(lambda: _not_on_treatment(facts))
     late = overdue(facts, t)
     if not late:
-        return None
+        return not_fired(lambda: _up_to_date(facts, t))
     days = fmt_number(t["lab_recency_days"])
     return Finding(
         rule_id=RULE_ID,
@@ -80,3 +83,23 @@ def _lab_evidence(facts: ClinicalFacts) -> tuple[Evidence, ...]:
     watched = [(latest_of(facts, analytes), label) for _, analytes, label in WATCHED]
     context = [(facts.latest(analyte), label) for analyte, label in CONTEXT]
     return tuple(lab_evidence(label, lab) for lab, label in (*watched, *context) if lab is not None)
+
+
+def _not_on_treatment(facts: ClinicalFacts) -> str:
+    if facts.hook != PATIENT_VIEW:
+        return CHART_REVIEW_ONLY
+    osteoporosis = active_osteoporosis_bmas(facts)
+    if osteoporosis:
+        return (
+            f"No bone-modifying drug active for bone metastasis ({names(osteoporosis)}: osteoporosis regimen)"
+        )
+    return "No bone-modifying drug active"
+
+
+def _up_to_date(facts: ClinicalFacts, t: Thresholds) -> str:
+    found = [
+        f"{label.lower()} {lab_text(lab)}"
+        for _, analytes, label in WATCHED
+        if (lab := latest_of(facts, analytes)) is not None
+    ]
+    return f"Monitoring up to date: {' and '.join(found)}, within {fmt_number(t['lab_recency_days'])} days"

@@ -42,6 +42,8 @@ from hooks.rules._shared import (
     suspected_bone_metastases,
     uncorrected_in_grade_range,
 )
+from hooks.rules._why import ORDER_HOOK_ONLY, calcium_text, names, no_oncology_draft
+from hooks.why_not import not_fired
 
 RULE_ID = "BMA-WITHOUT-CONFIRMED-METASTASIS"
 
@@ -66,7 +68,7 @@ def bma_without_confirmed_metastasis(facts: ClinicalFacts, t: Thresholds) -> Fin
     """BMA-WITHOUT-CONFIRMED-METASTASIS (Table 1, 6.3): no BMA for a risk of bone metastasis alone."""
     drafts = oncology_drafts(facts, t)
     if not drafts or has_confirmed_bone_metastasis(facts):
-        return None
+        return not_fired(lambda: _why_not(facts, drafts))
     suspected = suspected_bone_metastases(facts)
     return Finding(
         rule_id=RULE_ID,
@@ -105,3 +107,19 @@ def _calcium_note(facts: ClinicalFacts, drafts: tuple[MedicationFact, ...], t: T
         "malignancy (a labelled use from grade 2). Correct the calcium (albumin), or give the hypercalcemia "
         "as the override reason."
     )
+
+
+def _why_not(facts: ClinicalFacts, drafts: tuple[MedicationFact, ...]) -> str:
+    if not is_order_hook(facts):
+        return ORDER_HOOK_ONLY
+    if drafts:
+        confirmed = facts.conditions_in("bone_metastasis", "confirmed")
+        return f"Bone metastasis is confirmed: {'; '.join(c.display for c in confirmed)}"
+    treating = drafted_oncology_bmas(facts)
+    if treating and facts.calcium is not None:
+        return (
+            f"{names(treating)} treats hypercalcemia of malignancy, a labelled use: "
+            f"{calcium_text(facts.calcium)}, CTCAE grade {ctcae_hypercalcemia_grade(facts.calcium)} "
+            "(RULES.md 7.3.23)"
+        )
+    return no_oncology_draft(facts)

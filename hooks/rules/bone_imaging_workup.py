@@ -57,6 +57,8 @@ from hooks.rules._shared import (
     lab_evidence,
     pending_imaging,
 )
+from hooks.rules._why import CHART_REVIEW_ONLY
+from hooks.why_not import not_fired
 
 RULE_ID = "BONE-IMAGING-WORKUP"
 ALP_DEFAULTS = {"male": "alp_upper_male_u_l", "female": "alp_upper_female_u_l"}
@@ -214,10 +216,10 @@ def suggestions_for(names: set[str], pending: dict[str, tuple[Evidence, ...]]) -
 def bone_imaging_workup(facts: ClinicalFacts, t: Thresholds) -> Finding | None:
     """BONE-IMAGING-WORKUP (consensus section 5, Fig. 2): image a clinical feature of bone metastasis."""
     if not is_included(facts):
-        return None
+        return not_fired(lambda: _not_included(facts))
     features = open_features(facts, t)
     if not features:
-        return None
+        return not_fired(lambda: _all_answered(facts, t))
     names = {f.name for f in features}
     last = newest_bone_imaging(facts)
     pending = on_its_way(facts)
@@ -258,3 +260,25 @@ def _outside_sources(facts: ClinicalFacts, t: Thresholds) -> tuple[str, ...]:
 def _sites(features: tuple[Feature, ...]) -> str:
     regions = sorted({r.replace("_", " and ") for f in features for r in f.regions})
     return ", ".join(regions) if regions else "no site recorded"
+
+
+def _not_included(facts: ClinicalFacts) -> str:
+    if facts.hook != PATIENT_VIEW:
+        return CHART_REVIEW_ONLY
+    return "Bone metastasis is already confirmed: the work-up of a clinical feature does not apply"
+
+
+def _all_answered(facts: ClinicalFacts, t: Thresholds) -> str:
+    features = clinical_features(facts, t)
+    if not features:
+        return (
+            "No clinical feature of bone metastasis on record (bone pain, ALP above the upper limit, "
+            "hypercalcemia, pathological fracture, cord or nerve compression)"
+        )
+    answered = []
+    for feature in features:
+        study = answered_by(facts, feature)
+        if study is not None and feature.day is not None and study.day is not None:
+            shown = f"{'/'.join(sorted(study.modalities))} on {study.day.isoformat()}"
+            answered.append(f"{feature.name} ({feature.day.isoformat()}) by {shown}")
+    return "Every clinical feature was imaged since it was found: " + "; ".join(answered)

@@ -32,7 +32,9 @@ from hooks.rules._shared import (
     imaging_evidence,
     whole_body_bone_scans,
 )
+from hooks.rules._why import CHART_REVIEW_ONLY, event_text, evidence_text
 from hooks.rules.baseline_bone_scan import baseline_scan, completed_scan_orders, scan_on_its_way
+from hooks.why_not import not_fired
 
 RULE_ID = "BONE-SCAN-FOLLOWUP"
 BONE_SCAN = SuggestionSpec(
@@ -70,15 +72,15 @@ def is_excluded(facts: ClinicalFacts, last: ImagingFact, t: Thresholds) -> bool:
 def bone_scan_followup(facts: ClinicalFacts, t: Thresholds) -> Finding | None:
     """BONE-SCAN-FOLLOWUP (consensus 5.1.4): bone monitoring once or twice a year."""
     if not is_included(facts):
-        return None
+        return not_fired(lambda: _not_included(facts))
     last = whole_body_bone_scans(facts)[0]
     if is_excluded(facts, last, t) or scan_on_its_way(facts):
-        return None
+        return not_fired(lambda: _not_due(facts, last, t))
     months = int(t["bone_scan_followup_months"])
     if any(
         facts.today <= add_months(e.day or date.min, months) for e in completed_scan_orders(facts, last.day)
     ):
-        return None
+        return not_fired(lambda: _ordered_done(facts, last))
     months = int(t["bone_scan_followup_months"])
     return Finding(
         rule_id=RULE_ID,
@@ -95,3 +97,23 @@ def bone_scan_followup(facts: ClinicalFacts, t: Thresholds) -> Finding | None:
             f"follow-up every {fmt_number(months)} months: {t.entry('bone_scan_followup_months').source}",
         ),
     )
+
+
+def _not_included(facts: ClinicalFacts) -> str:
+    if facts.hook != PATIENT_VIEW:
+        return CHART_REVIEW_ONLY
+    if has_confirmed_bone_metastasis(facts):
+        return "Bone metastasis is confirmed: routine bone-scan monitoring for a new one does not apply"
+    return "No bone scan or PET-CT since the diagnosis yet: BASELINE-BONE-SCAN asks for the first one"
+
+
+def _not_due(facts: ClinicalFacts, last: ImagingFact, t: Thresholds) -> str:
+    when = last.day.isoformat() if last.day else "an unknown date"
+    if is_excluded(facts, last, t):
+        return f"Last bone scan on {when}: the next one is due on {due_date(last, t).isoformat()}"
+    return f"Last bone scan on {when}; the follow-up is on its way: {evidence_text(scan_on_its_way(facts))}"
+
+
+def _ordered_done(facts: ClinicalFacts, last: ImagingFact) -> str:
+    newest = max(completed_scan_orders(facts, last.day), key=lambda e: e.day or date.min)
+    return f"A follow-up bone scan was done since the last study: {event_text(newest)}"

@@ -26,6 +26,8 @@ from hooks.rules._shared import (
     is_order_hook,
     medication_evidence,
 )
+from hooks.rules._why import calcium_text, names, no_bma_on_or_starting
+from hooks.why_not import not_fired
 
 RULE_ID = "CALCIUM-VITAMIN-D"
 SUPPLEMENT_ORDERS = {"calcium_supplement": "calcium_500mg_daily", "vitamin_d": "vitamin_d_400iu_daily"}
@@ -78,10 +80,10 @@ def is_excluded(facts: ClinicalFacts) -> bool:
 def calcium_vitamin_d(facts: ClinicalFacts, t: Thresholds) -> Finding | None:
     """CALCIUM-VITAMIN-D (consensus Table 1): calcium 500 mg/day and vitamin D 400 IU/day with a BMA."""
     if not is_included(facts, t) or is_excluded(facts):
-        return None
+        return not_fired(lambda: _why_not(facts, t))
     missing = missing_supplements(facts)
     if not missing:
-        return None
+        return not_fired(lambda: _supplemented(facts))
     bmas = (*active_bmas(facts), *drafted_bmas(facts))
     return Finding(
         rule_id=RULE_ID,
@@ -99,3 +101,22 @@ def calcium_vitamin_d(facts: ClinicalFacts, t: Thresholds) -> Finding | None:
         suggestions=supplement_suggestions(missing),
         selection_behavior="any",
     )
+
+
+def _why_not(facts: ClinicalFacts, t: Thresholds) -> str:
+    if not is_included(facts, t):
+        if is_order_hook(facts):
+            return "No bone-modifying drug among the orders being checked"
+        return no_bma_on_or_starting(facts, t)
+    calcium = facts.calcium
+    if calcium is not None and calcium.status == "high":
+        return (
+            f"{calcium_text(calcium)} is above the upper limit {fmt_number(calcium.high_limit)}: no calcium "
+            "supplement into hypercalcemia"
+        )
+    return "Calcium is low: HYPOCALCEMIA-CORRECTION suggests calcium and vitamin D instead"
+
+
+def _supplemented(facts: ClinicalFacts) -> str:
+    orders = [m for agent in SUPPLEMENT_ORDERS for m in active_or_drafted(facts, agent)]
+    return f"Calcium and vitamin D are already active or ordered: {names(orders)}"

@@ -42,7 +42,9 @@ from hooks.rules._shared import (
     regimen_note,
     renews_osteoporosis,
 )
+from hooks.rules._why import ORDER_HOOK_ONLY, no_confirmed_metastasis
 from hooks.rules.bma_duplication import drafts_to_delete
+from hooks.why_not import not_fired
 
 RULE_ID = "DENOSUMAB-DOSE"
 ONCOLOGY_ORDER = "denosumab_120mg_q4w"
@@ -77,10 +79,10 @@ def denosumab_dose(facts: ClinicalFacts, t: Thresholds) -> Finding | None:
     """DENOSUMAB-DOSE (Table 1, 6.3.1): bone metastasis takes denosumab 120 mg every 4 weeks, not 60 mg."""
     metastases = confirmed_bone_metastases(facts)
     if not metastases:
-        return None
+        return not_fired(lambda: _no_metastasis(facts))
     wrong = tuple(m for m in denosumab_drafts(facts) if is_osteoporosis_regimen(m, t, facts))
     if not wrong:
-        return None
+        return not_fired(lambda: _dose_right(facts))
     first, stopping = wrong[0], active_osteoporosis_bmas(facts)
     return Finding(
         rule_id=RULE_ID,
@@ -126,3 +128,24 @@ def _stop_note(stopping: tuple[MedicationFact, ...]) -> str:
 def _interval_text(order: MedicationFact) -> str:
     """As the order was written ("every 6 months"), not as days the prescriber never wrote."""
     return interval_text(order.interval_days) or "interval not stated"
+
+
+def _no_metastasis(facts: ClinicalFacts) -> str:
+    if not is_order_hook(facts):
+        return ORDER_HOOK_ONLY
+    return (
+        f"{no_confirmed_metastasis(facts)}: the oncology dose is checked for confirmed bone metastasis only"
+    )
+
+
+def _dose_right(facts: ClinicalFacts) -> str:
+    if not is_order_hook(facts):
+        return ORDER_HOOK_ONLY
+    drafts = denosumab_drafts(facts)
+    if drafts:
+        shown = "; ".join(f"{m.display} ({_interval_text(m)})" for m in drafts)
+        return f"Denosumab drafted at the oncology regimen: {shown}"
+    removed = [m for m in drafts_to_delete(facts) if m.agent == "denosumab"]
+    if removed:
+        return "The denosumab draft duplicates another bone-modifying drug: BMA-DUPLICATION removes it"
+    return "No denosumab among the orders being checked"

@@ -40,6 +40,8 @@ from hooks.rules._shared import (
     latest_of,
     medication_evidence,
 )
+from hooks.rules._why import then, why_not_being_started
+from hooks.why_not import not_fired
 
 RULE_ID = "DENOSUMAB-RENAL-RISK"
 DENOSUMAB = "denosumab"
@@ -88,10 +90,10 @@ def renal_reasons(facts: ClinicalFacts, t: Thresholds) -> tuple[str, tuple[Evide
 def denosumab_renal_risk(facts: ClinicalFacts, t: Thresholds) -> Finding | None:
     """DENOSUMAB-RENAL-RISK (RULES.md 7.2.13): severe hypocalcemia risk on denosumab with failing kidneys."""
     if not is_included(facts, t):
-        return None
+        return not_fired(lambda: _no_denosumab(facts, t))
     found = renal_reasons(facts, t)
     if found is None:
-        return None
+        return not_fired(lambda: _kidneys_fine(facts, t))
     reason, renal_evidence = found
     calcium = latest_of(facts, CALCIUM_ANALYTES)
     recent_days = t["denosumab_renal_calcium_recent_days"]
@@ -133,3 +135,29 @@ def _calcium_text(calcium) -> str:
     if calcium is None:
         return "no calcium result on file"
     return f"{fmt_number(calcium.reported_value)} {calcium.reported_unit} on {calcium.day.isoformat()}"
+
+
+def _no_denosumab(facts: ClinicalFacts, t: Thresholds) -> str:
+    if is_order_hook(facts):
+        return "No denosumab among the orders being checked"
+    return then(
+        "No denosumab active and no bone-modifying drug being started", why_not_being_started(facts, t)
+    )
+
+
+def _kidneys_fine(facts: ClinicalFacts, t: Thresholds) -> str:
+    below = fmt_number(t["denosumab_renal_risk_crcl_below"])
+    crcl = facts.crcl.value_ml_min if facts.crcl else None
+    if crcl is not None:
+        return f"Creatinine clearance {crcl:.0f} mL/min (Cockcroft-Gault) is not below {below}; no dialysis"
+    egfr = facts.latest("egfr")
+    if egfr is not None:
+        return (
+            f"Creatinine clearance could not be computed; the newest eGFR, {lab_evidence('', egfr).value} on "
+            f"{egfr.day.isoformat()}, is not below {below}; no dialysis on record"
+        )
+    missing = "; ".join(facts.crcl.missing) if facts.crcl and facts.crcl.missing else "no creatinine"
+    return (
+        f"Kidney function unknown: creatinine clearance could not be computed ({missing}) and no eGFR is on "
+        "record; no dialysis on record"
+    )

@@ -34,6 +34,8 @@ from hooks.rules._shared import (
     lab_evidence,
     life_expectancy_limitations,
 )
+from hooks.rules._why import CHART_REVIEW_ONLY, event_text, lab_text
+from hooks.why_not import not_fired
 
 RULE_ID = "FRACTURE-RISK"
 ADDRESSED_KINDS = ("orthopedic_oncology_consult", "bone_surgery")
@@ -103,10 +105,10 @@ def fracture_risk(facts: ClinicalFacts, t: Thresholds) -> Finding | None:
     """FRACTURE-RISK (consensus 6.6.2, Table 3): refer a high Mirels score to orthopedic oncology."""
     score = facts.latest("mirels_score")
     if score is None or not is_included(facts, t):
-        return None
+        return not_fired(lambda: _low_or_none(facts, score, t))
     variant = variant_for(facts, score, t) or ""
     if addressed_by(facts, score, variant):
-        return None
+        return not_fired(lambda: _addressed(facts, score, variant))
     limits = life_expectancy_limitations(facts, t) if variant == CONTRAINDICATED else ()
     return Finding(
         rule_id=RULE_ID,
@@ -133,3 +135,18 @@ def _score_evidence(score: LabResult) -> Evidence:
 def _outside_sources(t: Thresholds) -> tuple[str, ...]:
     hospice = t.entry("hospice_recent_days")
     return (f"hospice care counted within {fmt_number(hospice.value)} days: {hospice.source}",)
+
+
+def _low_or_none(facts: ClinicalFacts, score: LabResult | None, t: Thresholds) -> str:
+    if facts.hook != PATIENT_VIEW:
+        return CHART_REVIEW_ONLY
+    if score is None:
+        return "No Mirels score on record"
+    borderline = fmt_number(t["mirels_borderline_score"])
+    return f"Newest Mirels score {lab_text(score)} is below {borderline}: low fracture risk (Table 3)"
+
+
+def _addressed(facts: ClinicalFacts, score: LabResult, variant: str) -> str:
+    done = addressed_by(facts, score, variant)[0]
+    who = "Radiotherapy already asked for" if variant == CONTRAINDICATED else "Already with orthopedics"
+    return f"{who} since the Mirels score {lab_text(score)}: {event_text(done)}"

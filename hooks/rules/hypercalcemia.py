@@ -23,6 +23,8 @@ from fhir_mappings.thresholds import Thresholds
 from hooks.findings import Finding, Indicator
 from hooks.rule_registry import rule
 from hooks.rules._shared import PATIENT_VIEW, calcium_basis_label, fmt_number
+from hooks.rules._why import CHART_REVIEW_ONLY, calcium_text
+from hooks.why_not import not_fired
 
 RULE_ID = "HYPERCALCEMIA"
 CTCAE_SOURCE = "CTCAE v5 (hypercalcemia grades)"
@@ -58,7 +60,7 @@ def variant_for(grade: int, graded: bool) -> str:
 def hypercalcemia(facts: ClinicalFacts, t: Thresholds) -> Finding | None:
     """HYPERCALCEMIA (consensus sections 4 and 6): grade a high calcium and say how urgent it is."""
     if not is_included(facts) or facts.calcium is None:
-        return None
+        return not_fired(lambda: _why_not(facts))
     calcium = facts.calcium
     grade = grade_of(facts)
     return Finding(
@@ -77,3 +79,12 @@ def hypercalcemia(facts: ClinicalFacts, t: Thresholds) -> Finding | None:
         evidence=calcium.evidence,
         outside_sources=(CTCAE_SOURCE,),
     )
+
+
+def _why_not(facts: ClinicalFacts) -> str:
+    if facts.hook != PATIENT_VIEW:
+        return CHART_REVIEW_ONLY
+    if facts.calcium is None:
+        return "No usable calcium result on record (total, corrected or ionized)"
+    high = f"{fmt_number(facts.calcium.high_limit)} {facts.calcium.unit}"
+    return f"{calcium_text(facts.calcium)} is not above the upper limit {high}"

@@ -34,7 +34,9 @@ from hooks.rules._shared import (
     is_order_hook,
     medication_evidence,
 )
+from hooks.rules._why import calcium_text, no_oncology_draft, then, why_bma_not_indicated
 from hooks.rules.calcium_vitamin_d import missing_supplements, supplement_evidence, supplement_suggestions
+from hooks.why_not import not_fired
 
 RULE_ID = "HYPOCALCEMIA-CORRECTION"
 CTCAE_SOURCE = "CTCAE v5 (hypocalcemia grade 3)"
@@ -79,7 +81,7 @@ def severity_text(calcium: CalciumAssessment) -> str:
 def hypocalcemia_correction(facts: ClinicalFacts, t: Thresholds) -> Finding | None:
     """HYPOCALCEMIA-CORRECTION (consensus Table 1): correct pre-existing hypocalcemia before a BMA dose."""
     if not is_included(facts, t) or facts.calcium is None:
-        return None
+        return not_fired(lambda: _why_not(facts, t))
     calcium = facts.calcium
     level = indicator(facts)
     bmas = (*active_bmas(facts), *drafted_bmas(facts))
@@ -106,4 +108,18 @@ def hypocalcemia_correction(facts: ClinicalFacts, t: Thresholds) -> Finding | No
         suggestions=supplement_suggestions(missing_supplements(facts), REASON),
         selection_behavior="any",
         outside_sources=(CTCAE_SOURCE,) if level == "critical" else (),
+    )
+
+
+def _why_not(facts: ClinicalFacts, t: Thresholds) -> str:
+    calcium = facts.calcium
+    if calcium is None:
+        return "No usable calcium result on record (total, corrected or ionized)"
+    if not calcium_is_low(facts):
+        return f"{calcium_text(calcium)} is not below the lower limit {fmt_number(calcium.low_limit)}"
+    if is_order_hook(facts):
+        return then(f"{calcium_text(calcium)} is low", no_oncology_draft(facts))
+    return then(
+        f"{calcium_text(calcium)} is low, but no bone-modifying drug is active or indicated",
+        why_bma_not_indicated(facts, t),
     )

@@ -32,6 +32,8 @@ from hooks.rules._shared import (
     life_expectancy_limitations,
     medication_evidence,
 )
+from hooks.rules._why import CHART_REVIEW_ONLY, limited_life_expectancy, names, no_confirmed_metastasis
+from hooks.why_not import not_fired
 
 RULE_ID = "ICI-BONE-METASTASIS"
 SEED_SOURCE = (
@@ -58,7 +60,7 @@ def is_excluded(facts: ClinicalFacts, t: Thresholds) -> bool:
 def ici_bone_metastasis(facts: ClinicalFacts, t: Thresholds) -> Finding | None:
     """ICI-BONE-METASTASIS (consensus 6.2.1, 6.3; seed 002): the BMA is indicated whatever the ICI."""
     if not is_included(facts) or is_excluded(facts, t):
-        return None
+        return not_fired(lambda: _why_not(facts, t))
     icis = active_icis(facts)
     evidence = (
         *(condition_evidence("Confirmed bone metastasis", c) for c in confirmed_bone_metastases(facts)),
@@ -71,3 +73,16 @@ def ici_bone_metastasis(facts: ClinicalFacts, t: Thresholds) -> Finding | None:
         evidence=evidence,
         outside_sources=(SEED_SOURCE,),
     )
+
+
+def _why_not(facts: ClinicalFacts, t: Thresholds) -> str:
+    if facts.hook != PATIENT_VIEW:
+        return CHART_REVIEW_ONLY
+    if not confirmed_bone_metastases(facts):
+        return no_confirmed_metastasis(facts)
+    if not active_icis(facts):
+        return "No immune checkpoint inhibitor active"
+    bmas = active_bmas(facts)
+    if bmas:
+        return f"A bone-modifying drug is already active beside the immunotherapy: {names(bmas)}"
+    return limited_life_expectancy(facts, t)

@@ -36,6 +36,8 @@ from hooks.rules._shared import (
     last_given_day,
     medication_evidence,
 )
+from hooks.rules._why import ORDER_HOOK_ONLY
+from hooks.why_not import not_fired
 
 RULE_ID = "INVASIVE-DENTAL-ON-BMA"
 KIND = "invasive_dental"
@@ -69,7 +71,7 @@ def invasive_dental_on_bma(facts: ClinicalFacts, t: Thresholds) -> Finding | Non
     procedures = drafted_invasive_dental(facts)
     bmas = recent_bmas(facts, t) if procedures else ()
     if not bmas:
-        return None
+        return not_fired(lambda: _why_not(facts, procedures, t))
     active = any(m.is_active for m in bmas)
     return Finding(
         rule_id=RULE_ID,
@@ -97,3 +99,17 @@ def _procedure_evidence(event: CareEvent) -> Evidence:
         event.day,
         event.reference,
     )
+
+
+def _why_not(facts: ClinicalFacts, procedures: tuple[CareEvent, ...], t: Thresholds) -> str:
+    if not is_order_hook(facts):
+        return ORDER_HOOK_ONLY
+    if not procedures:
+        return "No invasive dental procedure (tooth extraction, implant) among the orders being checked"
+    windows = (
+        f"bisphosphonates within {fmt_number(t['onj_bisphosphonate_window_months'])} months, "
+        f"denosumab within {fmt_number(t['onj_denosumab_window_months'])} months"
+    )
+    history = [d for m in bma_history(facts) if (d := last_given_day(facts, m)) is not None]
+    last = f"; last given on {max(history).isoformat()}" if history else "; none on record"
+    return f"No bone-modifying drug active or given recently ({windows}){last}"

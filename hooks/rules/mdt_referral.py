@@ -46,6 +46,8 @@ from hooks.rules._shared import (
     lab_evidence,
     skeletal_related_events,
 )
+from hooks.rules._why import CHART_REVIEW_ONLY, event_text, no_confirmed_metastasis
+from hooks.why_not import not_fired
 
 RULE_ID = "MDT-REFERRAL"
 ESCC_ESCALATION_GRADE = "1c"
@@ -118,7 +120,7 @@ def escalators(facts: ClinicalFacts, t: Thresholds) -> tuple[Escalator, ...]:
 def mdt_referral(facts: ClinicalFacts, t: Thresholds) -> Finding | None:
     """MDT-REFERRAL (consensus section 1, Fig. 1, 6.1): bone metastasis is managed under the MDT pattern."""
     if not is_included(facts) or is_excluded(facts):
-        return None
+        return not_fired(lambda: _why_not(facts))
     found = escalators(facts, t)
     grade_from = t.entry("mdt_hypercalcemia_grade_from")
     return Finding(
@@ -162,3 +164,15 @@ def _evidence(facts: ClinicalFacts, found: tuple[Escalator, ...]) -> tuple[Evide
         *(item for escalator in found for item in escalator.evidence),
         *earlier,
     )
+
+
+def _why_not(facts: ClinicalFacts) -> str:
+    if facts.hook != PATIENT_VIEW:
+        return CHART_REVIEW_ONLY
+    if not is_included(facts):
+        return no_confirmed_metastasis(facts)
+    since = metastasis_known_since(facts)
+    review = reviews_since(facts, since)[0]
+    if since is None:
+        return f"MDT review on record: {event_text(review)} (the metastasis has no date)"
+    return f"MDT review since the metastasis was recorded on {since.isoformat()}: {event_text(review)}"

@@ -41,6 +41,8 @@ from hooks.rules._shared import (
     life_expectancy_limitations,
     suspected_bone_metastases,
 )
+from hooks.rules._why import CHART_REVIEW_ONLY
+from hooks.why_not import not_fired
 
 RULE_ID = "METASTASIS-CONFIRMATION"
 SITE_MODALITIES = frozenset({"CT", "MR", "CR", "DX"})
@@ -85,7 +87,7 @@ def site_imaging(facts: ClinicalFacts, suspicions: tuple[ConditionFact, ...]) ->
 def metastasis_confirmation(facts: ClinicalFacts, t: Thresholds) -> Finding | None:
     """METASTASIS-CONFIRMATION (consensus 5.1.5, 5.2): confirm a suspected bone metastasis."""
     if not is_included(facts):
-        return None
+        return not_fired(lambda: _why_not(facts))
     suspicions = suspected_bone_metastases(facts)
     imaged = site_imaging(facts, suspicions)
     limited = life_expectancy_limitations(facts, t)
@@ -115,3 +117,12 @@ def _decision(imaged: ImagingFact | None, limited: bool) -> tuple[str, tuple[Sug
     if limited:
         return "imaged-limited-life-expectancy", ()
     return "biopsy", (BIOPSY,)
+
+
+def _why_not(facts: ClinicalFacts) -> str:
+    if facts.hook != PATIENT_VIEW:
+        return CHART_REVIEW_ONLY
+    confirmed = facts.conditions_in("bone_metastasis", "confirmed")
+    if confirmed:
+        return f"Bone metastasis is confirmed: {'; '.join(c.display for c in confirmed)}"
+    return "No suspected bone metastasis on record"

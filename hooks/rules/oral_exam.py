@@ -41,6 +41,8 @@ from hooks.rules._shared import (
     medication_evidence,
     pending_events,
 )
+from hooks.rules._why import no_bma_on_or_starting, why_no_first_dose
+from hooks.why_not import not_fired
 
 RULE_ID = "ORAL-EXAM"
 EXAM_KIND, REFERRAL_KIND = "dental_exam", "stomatology_referral"
@@ -99,7 +101,7 @@ def oral_exam(facts: ClinicalFacts, t: Thresholds) -> Finding | None:
     """ORAL-EXAM (consensus Table 1, 6.3.3): oral exam before a BMA and at least every 6 months on it."""
     variant = variant_for(facts, t)
     if variant is None or has_recent_exam(facts, t):
-        return None
+        return not_fired(lambda: _why_not(facts, t, variant))
     last = next(iter(completed_exams(facts)), None)
     pending = pending_referrals(facts)
     return Finding(
@@ -138,3 +140,13 @@ def _calcium_evidence(facts: ClinicalFacts, variant: str) -> tuple[Evidence, ...
     if variant != "hypercalcemia-first-dose" or facts.calcium is None:
         return ()
     return facts.calcium.evidence
+
+
+def _why_not(facts: ClinicalFacts, t: Thresholds, variant: str | None) -> str:
+    if variant is None:
+        return why_no_first_dose(facts, t) if is_order_hook(facts) else no_bma_on_or_starting(facts, t)
+    window = t["dental_exam_interval_days"]
+    exam = next(e for e in completed_exams(facts) if 0 <= (days_since(facts, e.day) or 0) <= window)
+    what = "Oral examination" if exam.kind == EXAM_KIND else "Stomatology referral completed"
+    when = exam.day.isoformat() if exam.day else "an unknown date"
+    return f"{what} on {when} ({exam.resource_type} {exam.status}), within {fmt_number(window)} days"

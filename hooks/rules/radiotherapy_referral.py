@@ -45,7 +45,9 @@ from hooks.rules._shared import (
     life_expectancy_limitations,
     ongoing_events,
 )
+from hooks.rules._why import CHART_REVIEW_ONLY, event_text, lab_text, no_confirmed_metastasis
 from hooks.rules.spinal_cord_compression import variant_for as spinal_cord_compression_card
+from hooks.why_not import not_fired
 
 RULE_ID = "RADIOTHERAPY-REFERRAL"
 RADIOTHERAPY_KINDS = ("radiotherapy_consult", "radiotherapy")
@@ -125,7 +127,7 @@ def regimen_variant(facts: ClinicalFacts, ecog: LabResult | None, t: Thresholds)
 def radiotherapy_referral(facts: ClinicalFacts, t: Thresholds) -> Finding | None:
     """RADIOTHERAPY-REFERRAL (consensus 6.5, Table 2): radiotherapy consult for painful bone metastasis."""
     if not is_included(facts, t) or is_excluded(facts, t):
-        return None
+        return not_fired(lambda: _why_not(facts, t))
     ecog = facts.latest("ecog")
     evidence = (
         *(condition_evidence("Confirmed bone metastasis", c) for c in confirmed_bone_metastases(facts)),
@@ -177,3 +179,19 @@ def _outside_sources(t: Thresholds) -> tuple[str, ...]:
         f"{label.format(fmt_number(t[name]))}: {t.entry(name).source}"
         for name, label in OUTSIDE_NUMBERS.items()
     )
+
+
+def _why_not(facts: ClinicalFacts, t: Thresholds) -> str:
+    if facts.hook != PATIENT_VIEW:
+        return CHART_REVIEW_ONLY
+    if not confirmed_bone_metastases(facts):
+        return no_confirmed_metastasis(facts)
+    if not bone_pain_evidence(facts, t):
+        score = facts.latest("pain_score")
+        threshold = fmt_number(t["pain_score_threshold"])
+        if score is None:
+            return "No bone pain on record: no pain score and no bone-pain diagnosis"
+        return f"No bone pain: newest pain score {lab_text(score)}, below {threshold}; no bone-pain diagnosis"
+    window = fmt_number(t["radiotherapy_recent_days"])
+    found = recent_radiotherapy(facts, t)[0]
+    return f"Radiotherapy already considered within {window} days: {event_text(found)}"

@@ -56,6 +56,8 @@ from hooks.rules._shared import (
     imaging_evidence,
     pending_events,
 )
+from hooks.rules._why import CHART_REVIEW_ONLY, event_text
+from hooks.why_not import not_fired
 
 RULE_ID = "SPINAL-CORD-COMPRESSION"
 ESCC_CRITICAL_FROM = "2"
@@ -204,7 +206,7 @@ def spinal_cord_compression(facts: ClinicalFacts, t: Thresholds) -> Finding | No
     """SPINAL-CORD-COMPRESSION (consensus 6.6.2, Fig. 3): cord compression or ESCC >= 1c needs action now."""
     variant = variant_for(facts, t)
     if variant is None:
-        return None
+        return not_fired(lambda: _why_not(facts, t))
     grade = recent_escc(facts, t)
     grade_label = grade.value if grade else "not recorded"
     steroids = bool(t["scc_corticosteroid_note"])
@@ -253,3 +255,28 @@ def _evidence(facts: ClinicalFacts, t: Thresholds, grade: CodedResult | None) ->
         for e in existing_consults(facts, t, kinds)
     ]
     return tuple(found)
+
+
+def _why_not(facts: ClinicalFacts, t: Thresholds) -> str:
+    if facts.hook != PATIENT_VIEW:
+        return CHART_REVIEW_ONLY
+    if severity(facts, t) is not None:
+        newest = max(evidence_days(facts, t)).isoformat()
+        treated = event_text(treated_after(facts, t)[0])
+        return f"Compression already treated: {treated}, after the evidence of {newest}"
+    window = fmt_number(t["scc_recent_days"])
+    said = []
+    old = [c for c in facts.conditions_in("spinal_cord_compression") if c.since is not None]
+    if old:
+        newest_old = max(c.since for c in old if c.since is not None).isoformat()
+        said.append(f"spinal cord compression recorded on {newest_old}, more than {window} days ago")
+    grade = facts.latest_coded("escc_grade")
+    if grade is not None:
+        day = grade.effective.date().isoformat()
+        if recent_escc(facts, t) is None:
+            said.append(f"newest ESCC grade {grade.value} on {day}, more than {window} days ago")
+        else:
+            said.append(f"newest ESCC grade {grade.value} on {day}, below {ESCC_WARNING_FROM}")
+    if not said:
+        return "No spinal cord compression or ESCC grade on record"
+    return "No current cord compression: " + "; ".join(said)

@@ -50,6 +50,7 @@ from hooks.rules._shared import (
     medication_evidence,
     regimen_note,
 )
+from hooks.why_not import not_fired
 
 RULE_ID = "ZA-RENAL-DOSING"
 ZA = "zoledronic_acid"
@@ -119,7 +120,7 @@ def assess_order(
         return _dose_finding(facts, order, base, (band, band_basis), label, "dose-not-stated")
     if base.creatinine is None and not is_order_hook(facts):
         return _no_baseline(facts, order, base, t)
-    return None
+    return not_fired(lambda: _dose_fits(facts, order, band, band_basis, t))
 
 
 @rule(RULE_ID, consensus_section="6.3.3", needs=("Observation", "MedicationRequest"))
@@ -127,13 +128,13 @@ def za_renal_dosing(facts: ClinicalFacts, t: Thresholds) -> Finding | None:
     """ZA-RENAL-DOSING (consensus 6.3.3): adjust bisphosphonate dose to renal function (label table)."""
     orders = za_orders_to_check(facts)
     if not orders:
-        return None
+        return not_fired(lambda: _no_order(facts))
     base = za_baseline(facts, t)
     rise = creatinine_rise(facts, base, t)
     findings = [f for order in orders if (f := assess_order(facts, order, base, rise, t)) is not None]
     chosen = min(findings, key=lambda f: INDICATOR_ORDER[f.indicator], default=None)
     if chosen is None:
-        return None
+        return not_fired(lambda: " ".join(_fits_text(facts, order, base, t) for order in orders))
     return replace(chosen, values={**chosen.values, "regimen_note": regimen_note(orders)})
 
 
@@ -368,3 +369,40 @@ def _no_baseline(facts: ClinicalFacts, order: MedicationFact, base: ZaBaseline, 
         ),
         outside_sources=(LABEL_RISE_SOURCE,),
     )
+
+
+def _no_order(facts: ClinicalFacts) -> str:
+    if is_order_hook(facts):
+        return "No zoledronic acid at the oncology regimen among the orders being checked"
+    yearly = [m for m in facts.medications if m.agent == ZA and m.is_active and not in_scope(m)]
+    if yearly:
+        return (
+            "Zoledronic acid is active only as the yearly osteoporosis infusion, which its own label governs"
+        )
+    return "No zoledronic acid active"
+
+
+def _fits_text(facts: ClinicalFacts, order: MedicationFact, base: ZaBaseline, t: Thresholds) -> str:
+    band, basis = band_crcl(facts, base)
+    return _dose_fits(facts, order, band, basis, t)
+
+
+def _dose_fits(
+    facts: ClinicalFacts, order: MedicationFact, band: float | None, basis: str, t: Thresholds
+) -> str:
+    """Every check passed: the dose is within the label dose for the CrCl band, no creatinine rise."""
+    label = za_label_dose(band, t) if band is not None else None
+    dose = f"{fmt_number(order.dose_mg)} mg" if order.dose_mg is not None else "dose not stated"
+    fits = f"label dose {fmt_number(label[0])} mg" if label else "no label dose"
+    return (
+        f"{order.display} ({dose}) fits CrCl {_crcl_text(band)} mL/min ({basis}): {fits}; "
+        f"{_rise_text(facts, t)}; current CrCl {_current_text(facts)}."
+    )
+
+
+def _rise_text(facts: ClinicalFacts, t: Thresholds) -> str:
+    base = za_baseline(facts, t)
+    if base.creatinine is None:
+        return "no baseline creatinine yet to follow a rise"
+    shown = lab_evidence("", base.creatinine).value
+    return f"no creatinine rise over the baseline {shown} ({base.creatinine.day.isoformat()})"
