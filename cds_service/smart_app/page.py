@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,8 +21,10 @@ from cds_service.smart_app.series import (
     scheduled_doses,
 )
 from cds_service.smart_app.timeline import Entry, course_timeline
-from cds_service.smart_app.verdicts import highlighted_first, rule_verdicts
+from cds_service.smart_app.verdicts import rule_verdicts
 from fhir_mappings.thresholds import Thresholds
+from hooks.card_template import CardTemplate
+from hooks.explain import RuleVerdict
 
 RULE_ID = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,63}$")
 
@@ -48,7 +51,7 @@ class ReviewPage:
     plots: list[Plot]
     doses: tuple[Dose, ...]
     timeline: list[Entry]
-    verdicts: list[Any]
+    verdicts: list[RuleVerdict]
     calculators: list[Calculator]
     highlighted: str | None
     unavailable: dict[str, str]
@@ -72,7 +75,9 @@ def parse_app_context(raw: Any) -> AppContext:
     )
 
 
-def review_page(chart: ChartReview, t: Thresholds, context: AppContext, titles: dict[str, str]) -> ReviewPage:
+def review_page(
+    chart: ChartReview, t: Thresholds, context: AppContext, templates: Mapping[str, CardTemplate]
+) -> ReviewPage:
     facts = chart.facts
     doses = scheduled_doses(facts)
     calcium = calcium_series(facts, t)
@@ -83,15 +88,13 @@ def review_page(chart: ChartReview, t: Thresholds, context: AppContext, titles: 
         ("creatinine", "Creatinine and creatinine clearance (Cockcroft-Gault)", [creatinine, crcl]),
         ("alp", "Alkaline phosphatase (ALP)", [alp]),
     ]
-    verdicts = rule_verdicts(facts, t, set(chart.fired_rule_ids), chart.unavailable_types, titles)
     return ReviewPage(
         plots=[
-            Plot(key, title, plots.time_plot(panels, doses, title), panels, doses)
-            for key, title, panels in drawn
+            Plot(key, title, plots.time_plot(panels, doses), panels, doses) for key, title, panels in drawn
         ],
         doses=doses,
         timeline=course_timeline(facts),
-        verdicts=highlighted_first(verdicts, context.rule),
+        verdicts=rule_verdicts(facts, t, chart.unavailable_types, templates, context.rule),
         calculators=calculators(facts, t),
         highlighted=context.rule,
         unavailable=chart.unavailable,

@@ -33,8 +33,9 @@ def _pyplot() -> Any:
     return plt
 
 
-def time_plot(panels: list[Series], doses: tuple[Dose, ...], title: str) -> str:
-    """One panel per series, sharing the time axis, each BMA dose a vertical line on every panel."""
+def time_plot(panels: list[Series], doses: tuple[Dose, ...]) -> str:
+    """One panel per series, sharing the time axis, each BMA dose a vertical line on every panel (the
+    page's heading names the plot, so the image carries no title of its own)."""
     plt = _pyplot()
     figure, axes_list = plt.subplots(
         len(panels), 1, figsize=(WIDTH_IN, PANEL_HEIGHT_IN * len(panels)), sharex=True, squeeze=False
@@ -43,7 +44,6 @@ def time_plot(panels: list[Series], doses: tuple[Dose, ...], title: str) -> str:
     for axes, series in zip((row[0] for row in axes_list), panels, strict=True):
         _panel(axes, series, doses)
         axes.set_xlim(start, end)
-    axes_list[0][0].set_title(title, loc="left", fontsize="medium")
     figure.autofmt_xdate()
     return _data_uri(plt, figure)
 

@@ -112,8 +112,7 @@ def review() -> Response:
             "If the sign-in has expired, open the app again from the EHR.",
             502,
         )
-    titles = {rule_id: template.title or rule_id for rule_id, template in rt.card_templates.items()}
-    page = review_page(chart, rt.thresholds, parse_app_context(session.app_context), titles)
+    page = review_page(chart, rt.thresholds, parse_app_context(session.app_context), rt.card_templates)
     response = _render("smart/review.html", 200, page=page, cards=chart.cards)
     _set_cookie(response, SESSION_COOKIE, smart.sealer.seal_session(session), smart.sealer.max_seconds)
     return response

@@ -12,6 +12,7 @@
 const RESOURCE_TYPES = [
   'Patient', 'Condition', 'Observation', 'MedicationRequest', 'MedicationStatement', 'Medication',
   'ServiceRequest', 'Procedure', 'ImagingStudy', 'DiagnosticReport', 'AllergyIntolerance', 'Encounter',
+  'EpisodeOfCare',
   'Practitioner', 'Organization',
 ];
 const CONTEXT_SCOPES = ['launch', 'launch/patient', 'launch/encounter', 'fhirUser', 'offline_access'];

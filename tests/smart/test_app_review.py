@@ -115,7 +115,7 @@ def test_fired_rules_are_the_hooks_cards_and_the_cards_rule_comes_first(review):
 def test_a_patient_without_a_bma_has_no_dose_marks_and_says_so(review):
     html, _chart, _bundle = review("demo-01-new-bm")
     assert dose_marks(svg_of(html, "calcium"), "calcium") == 0
-    assert "BMA doses scheduled by the orders (0)" in html
+    assert "No BMA doses on record." in html
     assert 'id="highlighted-rule"' not in html
 
 
