@@ -12,10 +12,12 @@ token from the same EHR), and the card's rule is highlighted first. Screenshots 
 from __future__ import annotations
 
 import base64
+import html
 import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 from xml.etree import ElementTree
 
 import pytest
@@ -44,12 +46,38 @@ def origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
+class EhrPage(BaseHTTPRequestHandler):
+    """An EHR page that shows the app in an iframe (`?src=`), as an EHR's chart does."""
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        src = parse_qs(urlsplit(self.path).query).get("src", [""])[0]
+        body = f'<!doctype html><iframe id="app" width="1000" height="800" src="{html.escape(src)}"></iframe>'
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.end_headers()
+        self.wfile.write(body.encode())
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
 @pytest.fixture(scope="module")
-def app_url(smart_ehr, tmp_path_factory) -> Iterator[str]:
+def ehr_page() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), EhrPage)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def app_url(smart_ehr, ehr_page, tmp_path_factory) -> Iterator[str]:
     settings = make_settings(
         tmp_path_factory.mktemp("smart-app"),
         fhir_allowed_hosts=origin(smart_ehr.iss),
         fhir_deadline_seconds=10.0,
+        smart_frame_ancestors=f"'self' {ehr_page}",
     )
     server = make_server("127.0.0.1", 0, create_app(settings), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -173,3 +201,44 @@ def test_the_token_never_reaches_the_browsers_url_or_readable_cookies(browser_pa
     assert not any("access_token" in url or "token=" in url for url in visited)
     assert page.evaluate("document.cookie") == ""  # HttpOnly: no script could read the session
     assert page.locator("#highlighted-rule").count() == 0  # no appContext, nothing highlighted
+
+
+def test_standalone_launch_reads_the_patient_the_ehr_picks(browser_page, smart_ehr, app_url):
+    page = browser_page
+    page.errors.clear()
+    bundle = smart_ehr.load_demo("demo-02-za-kidney")
+    smart_ehr.select_standalone_patient("demo-02-za-kidney")
+    try:
+        page.goto(f"{app_url}/smart/launch?iss={smart_ehr.iss}")
+        page.wait_for_url(f"{app_url}/smart/review")
+    finally:
+        smart_ehr.select_standalone_patient(None)
+    assert page.locator("#table-creatinine tr.point").count() == observations_with(bundle, CREATININE_CODES)
+    assert page.locator("#from-card").count() == 0  # no card, no appContext
+    assert page.errors == []
+
+
+def test_the_app_works_framed_by_the_ehr_and_refuses_other_framers(
+    browser_page, smart_ehr, app_url, ehr_page
+):
+    """The EHR shows the app in an iframe: the EHR's page origin (BONEMET_SMART_FRAME_ANCESTORS) may
+    frame it; the same page from another origin (`localhost` instead of `127.0.0.1`) may not."""
+    page = browser_page
+    page.errors.clear()
+    smart_ehr.load_demo("demo-01-new-bm")
+    launch = smart_ehr.launch("demo-01-new-bm", app_context='{"rule": "MDT-REFERRAL"}')
+    src = f"{app_url}/smart/launch?iss={smart_ehr.iss}&launch={launch}"
+    page.goto(f"{ehr_page}/chart.html?{urlencode({'src': src})}")
+    frame = page.frame_locator("#app")
+    frame.locator("#from-card").wait_for()
+    assert frame.locator("#highlighted-rule").get_attribute("data-rule-id") == "MDT-REFERRAL"
+    assert frame.locator("#svg-calcium").count() == 1
+    assert page.errors == []
+
+    blocked: list[str] = []
+    page.on("console", lambda msg: blocked.append(msg.text) if "frame-ancestors" in msg.text else None)
+    other = ehr_page.replace("127.0.0.1", "localhost")
+    page.goto(f"{other}/chart.html?{urlencode({'src': app_url + '/smart/review'})}")
+    page.wait_for_timeout(1000)
+    assert page.frame_locator("#app").locator("#rules").count() == 0
+    assert blocked  # Chromium reports the CSP refusal
