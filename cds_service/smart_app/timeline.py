@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from cds_service.smart_app.series import bma_orders, dose_label
-from fhir_mappings.facts import ClinicalFacts
+from fhir_mappings.facts import ClinicalFacts, ImagingFact
 from hooks.rules._course import order_end, order_start
 from hooks.rules._shared import bone_imaging, skeletal_related_events
 
@@ -55,16 +55,16 @@ def _dental(facts: ClinicalFacts) -> list[Entry]:
 
 
 def _imaging(facts: ClinicalFacts) -> list[Entry]:
-    return [
-        Entry(
-            s.day,
-            "Bone imaging",
-            f"{'/'.join(sorted(s.modalities))} {s.description}".strip(),
-            s.state,
-            s.reference,
-        )
-        for s in bone_imaging(facts)
-    ]
+    return [Entry(s.day, "Bone imaging", _study_text(s), s.state, s.reference) for s in bone_imaging(facts)]
+
+
+def _study_text(study: ImagingFact) -> str:
+    """`NM Whole-body bone scan`; a description that already opens with the modality is not repeated
+    (`CT chest with contrast`, not `CT CT chest with contrast`)."""
+    modalities = "/".join(sorted(study.modalities))
+    if study.description.upper().startswith(tuple(study.modalities)):
+        return study.description
+    return f"{modalities} {study.description}".strip()
 
 
 def _events(facts: ClinicalFacts) -> list[Entry]:

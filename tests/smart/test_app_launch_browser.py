@@ -234,6 +234,8 @@ def test_the_app_works_framed_by_the_ehr_and_refuses_other_framers(
     assert frame.locator("#highlighted-rule").get_attribute("data-rule-id") == "MDT-REFERRAL"
     assert frame.locator("#svg-calcium").count() == 1
     assert page.errors == []
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "smart-review-framed-by-ehr.png"))
 
     blocked: list[str] = []
     page.on("console", lambda msg: blocked.append(msg.text) if "frame-ancestors" in msg.text else None)

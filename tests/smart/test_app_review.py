@@ -17,6 +17,7 @@ from cds_service.pipeline import evaluate_resolved
 from cds_service.prefetch import resolve
 from cds_service.smart_app import views
 from cds_service.smart_app.chart import ChartReview
+from cds_service.smart_app.page import parse_app_context
 from cds_service.smart_app.session import SESSION_COOKIE, AppSession
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -117,6 +118,27 @@ def test_a_patient_without_a_bma_has_no_dose_marks_and_says_so(review):
     assert dose_marks(svg_of(html, "calcium"), "calcium") == 0
     assert "No BMA doses on record." in html
     assert 'id="highlighted-rule"' not in html
+    timeline = re.findall(
+        r'<tr class="entry" data-kind="([^"]+)"><td>([0-9-]+)</td><td>[^<]*</td><td>([^<]*)</td>', html
+    )
+    assert [(kind, text) for kind, _day, text in timeline] == [
+        ("Bone imaging", "CT chest with contrast"),
+        ("Bone imaging", "NM Whole-body bone scan (ECT): uptake T8, right iliac"),
+    ]
+    assert [day for _kind, day, _text in timeline] == sorted(day for _kind, day, _text in timeline)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ['{"rule": "<script>", "card": "x"}', "not json", '["ORAL-EXAM"]', '{"rule": 5}', None],
+)
+def test_an_unusable_app_context_highlights_nothing(raw):
+    assert parse_app_context(raw).rule is None
+
+
+def test_an_app_context_names_the_rule_and_card():
+    context = parse_app_context('{"rule": "ORAL-EXAM", "card": "7b6f4c1e"}')
+    assert (context.rule, context.card) == ("ORAL-EXAM", "7b6f4c1e")
 
 
 def test_the_page_has_no_script_and_draws_text_as_text(review):
