@@ -43,10 +43,14 @@ ORDER_HOOK_ONLY = "Checked only when an order is drafted (order-select, order-si
 CHART_REVIEW_ONLY = "Checked at chart review (patient-view) only"
 
 
+EVENT_NAMES = {"mdt_review": "MDT review", "dental_exam": "oral examination"}
+
+
 def then(first: str, rest: str) -> str:
-    """ "First: rest", the rest starting in lower case unless it opens with an abbreviation (CrCl, ECOG)."""
-    lowered = rest[:1].lower() + rest[1:] if rest[1:2].islower() else rest
-    return f"{first}: {lowered}"
+    """One sentence of two: the rest starts in lower case unless it opens with an abbreviation (CrCl)."""
+    word = rest.split(" ", 1)[0]
+    plain = word == "A" or (word[:1].isupper() and word[1:] == word[1:].lower())
+    return f"{first}: {rest[:1].lower() + rest[1:] if plain else rest}"
 
 
 def names(orders: Iterable[MedicationFact]) -> str:
@@ -54,20 +58,23 @@ def names(orders: Iterable[MedicationFact]) -> str:
 
 
 def lab_text(lab: LabResult) -> str:
-    return f"{fmt_number(lab.reported_value)} {lab.reported_unit} on {lab.day.isoformat()}"
+    """As reported, with its date; a score's UCUM annotation ({score}) is not a unit a clinician reads."""
+    unit = "" if lab.reported_unit.startswith("{") else f" {lab.reported_unit}"
+    return f"{fmt_number(lab.reported_value)}{unit} on {lab.day.isoformat()}"
 
 
 def calcium_text(calcium: CalciumAssessment) -> str:
-    """ "Corrected calcium 2.31 mmol/L on 2026-11-20"."""
+    """Named by how it was measured, with its date: Corrected calcium 2.31 mmol/L on 2026-11-20."""
     name = CALCIUM_NAMES.get(calcium.basis, "Calcium")
     return f"{name} {fmt_number(calcium.value)} {calcium.unit} on {calcium.day.isoformat()}"
 
 
 def event_text(event: CareEvent) -> str:
-    """ "radiotherapy consult (ServiceRequest active) on 2026-10-02"."""
+    """What, how recorded, when: radiotherapy consult (ServiceRequest active) on 2026-10-02."""
     when = event.last_day.isoformat() if event.last_day else "an unknown date"
     drafted = ", drafted now" if event.is_draft else ""
-    return f"{event.kind.replace('_', ' ')} ({event.resource_type} {event.status}{drafted}) on {when}"
+    name = EVENT_NAMES.get(event.kind, event.kind.replace("_", " "))
+    return f"{name} ({event.resource_type} {event.status}{drafted}) on {when}"
 
 
 def evidence_text(items: Iterable[Evidence]) -> str:
@@ -98,7 +105,7 @@ def why_bma_not_indicated(facts: ClinicalFacts, t: Thresholds) -> str:
     if active:
         return f"A bone-modifying drug is already active: {names(active)}"
     if life_expectancy_limitations(facts, t):
-        return then(limited_life_expectancy(facts, t), "Table 1 recommends these drugs from 3 months")
+        return then(limited_life_expectancy(facts, t), "the consensus advises them from 3 months (Table 1)")
     return "A bone-modifying drug is indicated"
 
 

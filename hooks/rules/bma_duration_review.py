@@ -130,7 +130,9 @@ def _too_early(start: date | None, months: float | None, t: Thresholds) -> str:
             "The first dose of the current course is undated, so its duration is unknown; no documented life "
             "expectancy under 3 months"
         )
+    whole = int(months)
+    span = "Less than a month" if whole < 1 else f"{whole} month{'s' if whole > 1 else ''}"
     return (
-        f"{int(months)} months of treatment since the first dose on {start.isoformat()}: review from "
-        f"{review} months; no documented life expectancy under 3 months"
+        f"{span} of treatment since the first dose on {start.isoformat()}: review from {review} months; "
+        "no documented life expectancy under 3 months"
     )

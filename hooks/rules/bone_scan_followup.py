@@ -33,7 +33,12 @@ from hooks.rules._shared import (
     whole_body_bone_scans,
 )
 from hooks.rules._why import CHART_REVIEW_ONLY, event_text, evidence_text
-from hooks.rules.baseline_bone_scan import baseline_scan, completed_scan_orders, scan_on_its_way
+from hooks.rules.baseline_bone_scan import (
+    baseline_scan,
+    completed_scan_orders,
+    diagnosis_day,
+    scan_on_its_way,
+)
 from hooks.why_not import not_fired
 
 RULE_ID = "BONE-SCAN-FOLLOWUP"
@@ -104,6 +109,12 @@ def _not_included(facts: ClinicalFacts) -> str:
         return CHART_REVIEW_ONLY
     if has_confirmed_bone_metastasis(facts):
         return "Bone metastasis is confirmed: routine bone-scan monitoring for a new one does not apply"
+    ordered = completed_scan_orders(facts, diagnosis_day(facts))
+    if ordered:
+        return (
+            f"The baseline is on record only as {event_text(ordered[0])}, not as an imaging study: the "
+            "follow-up interval is counted from imaging studies"
+        )
     return "No bone scan or PET-CT since the diagnosis yet: BASELINE-BONE-SCAN asks for the first one"
 
 

@@ -395,7 +395,7 @@ def _dose_fits(
     dose = f"{fmt_number(order.dose_mg)} mg" if order.dose_mg is not None else "dose not stated"
     fits = f"label dose {fmt_number(label[0])} mg" if label else "no label dose"
     return (
-        f"{order.display} ({dose}) fits CrCl {_crcl_text(band)} mL/min ({basis}): {fits}; "
+        f"{order.display} ({dose}) fits CrCl {_crcl_text(band)} mL/min, {basis}: {fits}; "
         f"{_rise_text(facts, t)}; current CrCl {_current_text(facts)}."
     )
 
