@@ -47,6 +47,13 @@ log = logging.getLogger(__name__)
 # whatever BONEMET_LOG_LEVEL says (logs must never contain identifiers).
 logging.getLogger("urllib3.connectionpool").setLevel(logging.INFO)
 DEFAULT_PORTS = {"http": 80, "https": 443}
+# A refusal is not an outage: the 412 (or the DATA-UNAVAILABLE card) says which, so an EHR integrator
+# looks at the token the EHR sent rather than at the FHIR server.
+REFUSALS = {
+    401: "HTTP 401: the FHIR server refused the access token (fhirAuthorization missing, invalid, "
+    "expired or revoked)",
+    403: "HTTP 403: the FHIR server refused access with this token (outside its scopes or patient)",
+}
 
 
 @dataclass
@@ -286,6 +293,8 @@ class FhirClient:
             return self._retry_after(response, url, caller, deadline)
         if response.is_redirect:
             raise FetchFailed(f"HTTP {response.status_code} redirect; redirects are not followed")
+        if response.status_code in REFUSALS:
+            raise FetchFailed(REFUSALS[response.status_code])
         if response.status_code != 200:
             raise FetchFailed(f"HTTP {response.status_code}")
         return self._read(response, deadline)

@@ -136,8 +136,17 @@ def _require_essentials(resolved: ResolvedResources) -> None:
     """Without the patient and the conditions no rule can decide anything: 412, never an empty list."""
     missing = ESSENTIAL_TYPES & set(resolved.unavailable_types)
     if missing:
-        reasons = "; ".join(f"{key}: {reason}" for key, reason in sorted(resolved.failed.items()))
-        raise PrefetchUnavailable(f"could not obtain {', '.join(sorted(missing))} ({reasons})")
+        raise PrefetchUnavailable(
+            f"could not obtain {', '.join(sorted(missing))} ({_reasons(resolved.failed)})"
+        )
+
+
+def _reasons(failed: dict[str, str]) -> str:
+    """Keys grouped by reason: a refused token fails every key alike, and is said once."""
+    keys_by_reason: dict[str, list[str]] = {}
+    for key, reason in sorted(failed.items()):
+        keys_by_reason.setdefault(reason, []).append(key)
+    return "; ".join(f"{', '.join(keys)}: {reason}" for reason, keys in keys_by_reason.items())
 
 
 def _chart_orders(by_type: dict[str, list[dict[str, Any]]]) -> dict[str, dict[str, Any]]:

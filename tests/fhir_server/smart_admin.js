@@ -16,6 +16,7 @@
 
 const crypto = require('node:crypto');
 const { send, outcome } = require('./smart_proxy');
+const { resourceScopes } = require('./smart_scopes');
 
 const TOKEN_CLIENT_ID = 'bonemet-test-ehr';
 const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
@@ -54,7 +55,10 @@ function registerClient(app, metadata) {
   app.store('Client').set(metadata.client_id, metadata);
 }
 
-/** A token as if an app had been authorized for this patient: the hook tests' fhirAuthorization. */
+/**
+ * A token as if an app had been authorized for this patient: the hook tests' fhirAuthorization. Like an
+ * authorization, it carries only the scopes the server knows (the answer's `scope` says which).
+ */
 async function mintToken(app, body) {
   if (typeof body.patient !== 'string' || typeof body.scope !== 'string') {
     throw new Error('patient and scope (strings) are required');
@@ -69,17 +73,19 @@ async function mintToken(app, body) {
   if (!client) {
     throw new Error(`no client ${clientId}`);
   }
+  const known = new Set(resourceScopes());
+  const scope = body.scope.split(' ').filter((item) => known.has(item)).join(' ');
   const grant = new app.provider.Grant({ clientId, accountId: app.practitionerId });
-  grant.addResourceScope(app.fhirBase, body.scope);
+  grant.addResourceScope(app.fhirBase, scope);
   const grantId = await grant.save();
   app.state.contexts.set(grantId, { patient: body.patient, appContext: body.appContext });
   const token = new app.provider.AccessToken({
-    accountId: app.practitionerId, client, grantId, gty: 'authorization_code', scope: body.scope,
+    accountId: app.practitionerId, client, grantId, gty: 'authorization_code', scope,
     resourceServer: app.resourceServer(), expiresIn: Number(body.expires_in || 3600),
   });
   const value = await token.save();
   return {
-    access_token: value, token_type: 'Bearer', expires_in: token.expiration, scope: body.scope,
+    access_token: value, token_type: 'Bearer', expires_in: token.expiration, scope,
     patient: body.patient,
   };
 }

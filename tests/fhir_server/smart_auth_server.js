@@ -22,6 +22,7 @@
  *   <FHIR_BASE_PATH>/.well-known/smart-configuration   SMART App Launch 2.0 discovery (no token)
  *   /authorize /token /token/revocation /token/introspection /jwks /me   oidc-provider
  *   /_ehr/...                                     test-only administration (see smart_admin.js)
+ * Discovery documents: smart_discovery.js; the token-checked proxy: smart_proxy.js; scopes: smart_scopes.js.
  *
  * Environment: FHIR_UPSTREAM (required, the test FHIR server's base URL), PORT (0: a free port),
  * FHIR_BASE_PATH (default /fhir/R4), SMART_PRACTITIONER_ID (default test-practitioner),
@@ -31,7 +32,8 @@
 
 const crypto = require('node:crypto');
 const http = require('node:http');
-const { RESOURCE_TYPES, resourceScopes } = require('./smart_scopes');
+const { resourceScopes } = require('./smart_scopes');
+const { capabilityStatement, smartConfiguration } = require('./smart_discovery');
 const { handleAdmin } = require('./smart_admin');
 const { proxyFhir, send, outcome } = require('./smart_proxy');
 
@@ -146,10 +148,17 @@ function resourceServer(fhirBase) {
   };
 }
 
+/** A fresh RS256 key per start for the id tokens (oidc-provider's built-in key is for quick starts). */
+function signingKey() {
+  const { privateKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+  return { ...privateKey.export({ format: 'jwk' }), kid: crypto.randomUUID(), use: 'sig', alg: 'RS256' };
+}
+
 function providerConfiguration(fhirBase, errors) {
   return {
     adapter: MemoryAdapter,
     clients: [],
+    jwks: { keys: [signingKey()] },
     cookies: { keys: [crypto.randomBytes(32).toString('hex')] },
     scopes: OIDC_SCOPES,
     claims: { openid: ['sub'], fhirUser: ['fhirUser'], profile: ['name'] },
@@ -223,59 +232,6 @@ async function handleInteraction(provider, req, res) {
   );
 }
 
-function capabilities() {
-  return [
-    'launch-ehr', 'launch-standalone', 'client-public', 'client-confidential-symmetric',
-    'context-ehr-patient', 'context-ehr-encounter', 'context-standalone-patient', 'context-banner',
-    'context-style', 'permission-v2', 'permission-v1', 'permission-patient', 'permission-user',
-    'permission-offline', 'sso-openid-connect',
-  ];
-}
-
-function smartConfiguration(issuer) {
-  return {
-    issuer,
-    jwks_uri: `${issuer}/jwks`,
-    authorization_endpoint: `${issuer}/authorize`,
-    token_endpoint: `${issuer}/token`,
-    revocation_endpoint: `${issuer}/token/revocation`,
-    introspection_endpoint: `${issuer}/token/introspection`,
-    userinfo_endpoint: `${issuer}/me`,
-    token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
-    grant_types_supported: ['authorization_code', 'refresh_token'],
-    response_types_supported: ['code'],
-    code_challenge_methods_supported: ['S256'],
-    scopes_supported: [...OIDC_SCOPES, ...resourceScopes()].filter((s, i, all) => all.indexOf(s) === i),
-    capabilities: capabilities(),
-  };
-}
-
-/** The upstream CapabilityStatement, plus the SMART security section the sandbox's client reads. */
-async function capabilityStatement(issuer) {
-  const response = await fetch(`${UPSTREAM}/metadata`);
-  const statement = await response.json();
-  statement.rest[0].security = {
-    cors: true,
-    service: [{
-      coding: [{
-        system: 'http://terminology.hl7.org/CodeSystem/restful-security-service',
-        code: 'SMART-on-FHIR',
-      }],
-      text: 'OAuth2 using SMART-on-FHIR profile (see http://docs.smarthealthit.org)',
-    }],
-    extension: [{
-      url: 'http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris',
-      extension: [
-        { url: 'authorize', valueUri: `${issuer}/authorize` },
-        { url: 'token', valueUri: `${issuer}/token` },
-        { url: 'revoke', valueUri: `${issuer}/token/revocation` },
-        { url: 'introspect', valueUri: `${issuer}/token/introspection` },
-      ],
-    }],
-  };
-  return statement;
-}
-
 function routeOf(pathname) {
   if (pathname.startsWith('/_ehr/')) {
     return 'admin';
@@ -302,9 +258,9 @@ function createHandler(app) {
       } else if (route === 'admin') {
         await handleAdmin(app, req, res, url);
       } else if (url.pathname === `${BASE_PATH}/.well-known/smart-configuration`) {
-        send(res, 200, smartConfiguration(app.issuer), { 'Content-Type': 'application/json' });
+        send(res, 200, smartConfiguration(app.issuer, OIDC_SCOPES), { 'Content-Type': 'application/json' });
       } else if (req.method === 'GET' && url.pathname === `${BASE_PATH}/metadata`) {
-        send(res, 200, await capabilityStatement(app.issuer));
+        send(res, 200, await capabilityStatement(app.issuer, UPSTREAM));
       } else {
         await proxyFhir(app, req, res, url);
       }
@@ -337,7 +293,6 @@ async function main() {
   const app = {
     provider, issuer, fhirBase, upstream: UPSTREAM, state, store, practitionerId: PRACTITIONER_ID,
     resourceServer: () => ({ ...resourceServer(fhirBase), identifier: () => fhirBase }),
-    resourceTypes: RESOURCE_TYPES,
   };
   handler = createHandler(app);
   process.stdout.write(JSON.stringify({ url: fhirBase, issuer, admin: `${issuer}/_ehr` }) + '\n');

@@ -16,7 +16,7 @@ const RESOURCE_TYPES = [
   'Practitioner', 'Organization',
 ];
 const CONTEXT_SCOPES = ['launch', 'launch/patient', 'launch/encounter', 'fhirUser', 'offline_access'];
-const PERMISSIONS = ['read', 'rs', 'r', 's'];
+const PERMISSIONS = ['read', '*', 'rs', 'r', 's', 'cruds'];  // granted for reading; writes are refused anyway
 
 /** Every scope the FHIR resource server grants (the oidc-provider resource server's `scope`). */
 function resourceScopes() {

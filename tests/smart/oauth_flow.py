@@ -46,9 +46,7 @@ def smart_configuration(client: requests.Session, iss: str) -> dict[str, Any]:
     return config
 
 
-def authorize(
-    client: requests.Session, iss: str, params: dict[str, str], redirect_uri: str
-) -> Redirect:
+def authorize(client: requests.Session, iss: str, params: dict[str, str], redirect_uri: str) -> Redirect:
     """Send the authorization request and follow the server's redirects (login and consent complete by
     themselves) until it sends the browser to `redirect_uri`."""
     endpoint = smart_configuration(client, iss)["authorization_endpoint"]

@@ -5,8 +5,11 @@ and their patient's compartment. The hook tests and the app's browser test rely 
 from __future__ import annotations
 
 import uuid
+from urllib.parse import urlsplit
 
+import jwt
 import pytest
+import requests
 
 from tests.smart.oauth_flow import (
     authorize,
@@ -39,6 +42,13 @@ def public_client(smart_ehr) -> str:
 def get(iss, path, token=None):
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     return session().get(f"{iss}/{path}", headers=headers, timeout=30)
+
+
+def id_token_claims(smart_ehr, id_token):
+    """The id token's claims, its signature checked against the server's published keys."""
+    jwks = session().get(smart_configuration(session(), smart_ehr.iss)["jwks_uri"], timeout=30).json()
+    key = jwt.PyJWKSet.from_dict(jwks)[jwt.get_unverified_header(id_token)["kid"]]
+    return jwt.decode(id_token, key, algorithms=["RS256"], options={"verify_aud": False})
 
 
 def ehr_launch(smart_ehr, patient, app_context=None, scope=EHR_SCOPES):
@@ -90,7 +100,8 @@ def test_the_ehr_launch_returns_the_patient_and_app_context_with_the_token(smart
     assert body["appContext"] == '{"rule": "BMA-INITIATION"}'
     assert body["need_patient_banner"] is False
     assert set(body["scope"].split()) >= {"launch", "patient/Patient.rs", "patient/Observation.rs"}
-    assert "id_token" in body
+    claims = id_token_claims(smart_ehr, body["id_token"])
+    assert claims["fhirUser"].endswith("/Practitioner/test-practitioner")
     patient = get(smart_ehr.iss, f"Patient/{DEMO_01}", body["access_token"])
     assert patient.status_code == 200 and patient.json()["id"] == DEMO_01
 
@@ -164,6 +175,10 @@ def test_a_patient_token_reads_only_its_patients_compartment(smart_ehr, demo_01)
     assert get(smart_ehr.iss, f"Observation?patient={DEMO_02}", token).status_code == 403
     assert get(smart_ehr.iss, f"Condition?subject=Patient/{DEMO_02}", token).status_code == 403
     assert get(smart_ehr.iss, "Condition", token).status_code == 403
+    search = f"{smart_ehr.iss}/Observation/_search"
+    headers = {"Authorization": f"Bearer {token}"}
+    assert session().post(search, data={"patient": DEMO_02}, headers=headers, timeout=30).status_code == 403
+    assert session().post(search, data={"patient": DEMO_01}, headers=headers, timeout=30).status_code == 200
 
 
 def test_a_read_of_another_patients_resource_by_id_is_refused(smart_ehr, demo_01):
@@ -177,6 +192,9 @@ def test_scopes_limit_the_resource_types(smart_ehr, demo_01):
     token = smart_ehr.token_for(DEMO_01, "patient/Patient.rs")
     assert get(smart_ehr.iss, f"Patient/{DEMO_01}", token).status_code == 200
     assert get(smart_ehr.iss, f"Observation?patient={DEMO_01}", token).status_code == 403
+    v1 = smart_ehr.token_for(DEMO_01, "patient/Observation.read")
+    assert get(smart_ehr.iss, f"Observation?patient={DEMO_01}", v1).status_code == 200
+    assert get(smart_ehr.iss, f"Patient/{DEMO_01}", v1).status_code == 403
 
 
 def test_search_links_point_back_at_the_protected_base(smart_ehr, demo_01):
@@ -199,6 +217,11 @@ def test_revoked_and_expired_tokens_are_refused(smart_ehr, demo_01):
     assert get(smart_ehr.iss, f"Patient/{DEMO_01}", expired).status_code == 401
 
 
-def test_the_admin_api_answers_loopback_only_by_design(smart_ehr):
-    """The server binds 127.0.0.1, so its admin API is reachable from this machine only."""
-    assert smart_ehr.issuer.startswith("http://127.0.0.1:")
+def test_the_server_and_its_admin_api_listen_on_127_0_0_1_only(smart_ehr):
+    """Bound to 127.0.0.1 (not every address), the test-only admin API is out of reach of other hosts:
+    even another loopback address of this machine is refused."""
+    port = urlsplit(smart_ehr.issuer).port
+    with pytest.raises(requests.ConnectionError):
+        session().post(
+            f"http://127.0.0.2:{port}/_ehr/token", json={"patient": DEMO_01, "scope": "x"}, timeout=5
+        )
