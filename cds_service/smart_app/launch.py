@@ -26,7 +26,7 @@ import json
 import logging
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import requests
 from authlib.common.errors import AuthlibBaseError
@@ -56,6 +56,7 @@ class SmartConfiguration:
     authorization_endpoint: str
     token_endpoint: str
     capabilities: frozenset[str]
+    issuer: str | None = None
 
 
 @dataclass(frozen=True)
@@ -121,7 +122,10 @@ def _configuration(body: bytes) -> SmartConfiguration:
     if "S256" not in (data.get("code_challenge_methods_supported") or []):
         raise LaunchRefused("the authorization server does not offer PKCE S256 (SMART App Launch 2.0)", 502)
     capabilities = data.get("capabilities") or []
-    return SmartConfiguration(authorize, token, frozenset(c for c in capabilities if isinstance(c, str)))
+    issuer = data.get("issuer") if isinstance(data.get("issuer"), str) else None
+    return SmartConfiguration(
+        authorize, token, frozenset(c for c in capabilities if isinstance(c, str)), issuer
+    )
 
 
 def _is_http(url: str) -> bool:
@@ -140,13 +144,14 @@ def authorization_request(
         url, state = oauth.create_authorization_url(
             config.authorization_endpoint, code_verifier=verifier, **extra
         )
-    return url, PendingLaunch(iss, state, verifier, config.token_endpoint, scope)
+    return url, PendingLaunch(iss, state, verifier, config.token_endpoint, scope, config.issuer)
 
 
 def exchange_code(callback_url: str, pending: PendingLaunch, client: ClientSettings) -> dict[str, Any]:
     """The token response for the code in `callback_url`. Authlib checks `state` against the launch's
     and sends the PKCE verifier; any failure becomes a `LaunchRefused` that names no token or code."""
     _check_token_endpoint(pending.token_endpoint, client.token_origins)
+    _check_issuer(callback_url, pending.issuer)
     with _oauth(client, pending.scope) as oauth:
         try:
             token = oauth.fetch_token(
@@ -173,6 +178,14 @@ def exchange_code(callback_url: str, pending: PendingLaunch, client: ClientSetti
                 "the EHR's token endpoint did not answer with a token (not JSON)", 502
             ) from None
     return dict(token)
+
+
+def _check_issuer(callback_url: str, expected: str | None) -> None:
+    """RFC 9207: an authorization server that names itself in the answer (`iss`, as oidc-provider does)
+    must be the one the launch discovered; another one means a mix-up, and its code is not sent anywhere."""
+    returned = parse_qs(urlsplit(callback_url).query).get("iss")
+    if returned and expected and returned[0].rstrip("/") != expected.rstrip("/"):
+        raise LaunchRefused("the authorization answer comes from another authorization server (iss mismatch)")
 
 
 def _check_token_endpoint(url: str, allowed: frozenset[str]) -> None:

@@ -47,6 +47,8 @@ class PendingLaunch:
     code_verifier: str = field(repr=False)
     token_endpoint: str
     scope: str
+    issuer: str | None = None
+    """The authorization server's `issuer` from smart-configuration, when it gives one (RFC 9207 check)."""
 
 
 @dataclass(frozen=True)

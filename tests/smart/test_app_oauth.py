@@ -160,6 +160,27 @@ def test_a_callback_with_a_missing_or_mismatched_state_is_refused_before_the_tok
     assert "state mismatch" in response.get_data(as_text=True)
 
 
+def test_an_answer_naming_another_authorization_server_is_refused(smart_client):
+    config = {**SMART_CONFIGURATION, "issuer": "https://ehr.example.org/auth"}
+    with responses.RequestsMock() as rs:
+        _r, query = _launch(smart_client, rs, config=config)
+        state = query["state"][0]
+        refused = smart_client.get(f"/smart/callback?code=c&state={state}&iss=https://other.example/auth")
+        assert [c.request.url for c in rs.calls] == [CONFIG_URL]
+        rs.post(TOKEN_URL, json=TOKEN_RESPONSE)
+        accepted = smart_client.get(f"/smart/callback?code=c&state={state}&iss=https://ehr.example.org/auth")
+    assert refused.status_code == 400 and "iss mismatch" in refused.get_data(as_text=True)
+    assert accepted.status_code == 303
+
+
+def test_a_redirecting_smart_configuration_is_not_followed(smart_client):
+    with responses.RequestsMock() as rs:
+        rs.get(CONFIG_URL, status=302, headers={"Location": "http://169.254.169.254/latest/meta-data"})
+        response = smart_client.get(f"/smart/launch?iss={ISS}&launch=x")
+        assert [c.request.url for c in rs.calls] == [CONFIG_URL]
+    assert response.status_code == 502
+
+
 def test_an_authorization_error_is_shown_clearly(smart_client):
     response = smart_client.get("/smart/callback?error=access_denied&state=x")
     assert response.status_code == 400
