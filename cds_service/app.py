@@ -8,7 +8,7 @@ from flask import Flask, Response
 from flask_cors import CORS
 from werkzeug.exceptions import HTTPException
 
-from cds_service import call_log
+from cds_service import call_log, smart_app
 from cds_service.analytics.views import analytics_bp
 from cds_service.errors import AuthError, ServiceError
 from cds_service.log_safety import configure_logging, frames_only
@@ -27,6 +27,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(bp)
     call_log.install(app)
     app.register_blueprint(analytics_bp)
+    smart_app.register(app, settings)
     _register_preview(app)
     CORS(
         app,

@@ -49,6 +49,13 @@ class Settings:
     log_format: str = "json"
     metrics_enabled: bool = True
     admin_token: str | None = None
+    smart_client_id: str = "bonemet-bone-health-review"
+    smart_client_secret: str | None = field(default=None, repr=False)
+    smart_frame_ancestors: str | None = None
+    smart_token_hosts: str = ""
+    session_key: str | None = field(default=None, repr=False)
+    session_idle_minutes: int = 30
+    session_max_hours: int = 8
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -85,6 +92,14 @@ class Settings:
             log_format=_choice(env, "BONEMET_LOG_FORMAT", "json", ("json", "text")),
             metrics_enabled=_choice(env, "BONEMET_METRICS", "on", ("on", "off")) == "on",
             admin_token=env.get("BONEMET_ADMIN_TOKEN") or None,
+            smart_client_id=(env.get("BONEMET_SMART_CLIENT_ID") or "").strip()
+            or "bonemet-bone-health-review",
+            smart_client_secret=env.get("BONEMET_SMART_CLIENT_SECRET") or None,
+            smart_frame_ancestors=(env.get("BONEMET_SMART_FRAME_ANCESTORS") or "").strip() or None,
+            smart_token_hosts=env.get("BONEMET_SMART_TOKEN_HOSTS", "").strip(),
+            session_key=env.get("BONEMET_SESSION_KEY") or None,
+            session_idle_minutes=_number(env, "BONEMET_SESSION_IDLE_MINUTES", 30, int, 1),
+            session_max_hours=_number(env, "BONEMET_SESSION_MAX_HOURS", 8, int, 1),
         )
         settings.check()
         return settings
@@ -106,8 +121,23 @@ class Settings:
                 f"BONEMET_MAX_JSON_DEPTH must be between {MIN_JSON_DEPTH} and {MAX_JSON_DEPTH} "
                 "(deeper JSON overflows the encoder and validators further down)"
             )
+        if self.session_key is not None:
+            _check_fernet_key(self.session_key)
         if not self.database_url.startswith(("sqlite:", "postgresql:", "postgresql+psycopg:")):
             raise ConfigurationError("BONEMET_DATABASE_URL must be a sqlite:// or postgresql:// URL")
+
+
+def _check_fernet_key(key: str) -> None:
+    """The SMART app's session cookies are sealed with this key (`cds_service.smart_app.session`)."""
+    from cryptography.fernet import Fernet
+
+    try:
+        Fernet(key)
+    except ValueError:
+        raise ConfigurationError(
+            "BONEMET_SESSION_KEY must be a Fernet key (32 bytes, URL-safe base64; "
+            "`python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'`)"
+        ) from None
 
 
 def _choice(env: Mapping[str, str], name: str, default: str, allowed: tuple[str, ...]) -> str:

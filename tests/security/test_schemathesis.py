@@ -80,11 +80,33 @@ def test_every_operation_answers_as_documented(case: schemathesis.Case, issuer: 
     if case.method == "POST" and is_positive(case, ParameterLocation.HEADER):
         headers["Authorization"] = f"Bearer {issuer.token(case.formatted_path)}"  # fresh: a jti works once
     response = case.call(headers=headers)
-    if draft_refused_as_fhir(response):
+    if refused_beyond_schema(case, response):
         excluded.append(schemathesis.checks.positive_data_acceptance)
     case.validate_response(
         response, excluded_checks=excluded, headers=headers, transport_kwargs={"headers": dict(headers)}
     )
+
+
+def refused_beyond_schema(case: schemathesis.Case, response: Any) -> bool:
+    """A 400 the OpenAPI schema cannot rule out for schema-valid data is the documented answer, not a
+    schema-valid request wrongly refused; any other 400 still fails. Note that hypothesis seeds its
+    derandomised examples from this test function's source: editing the test changes every example."""
+    return (
+        draft_refused_as_fhir(response)
+        or hook_not_of_service(case, response)
+        or smart_launch_refused(case, response)
+    )
+
+
+def hook_not_of_service(case: schemathesis.Case, response: Any) -> bool:
+    """A valid body of one hook posted to a real service of another hook (the schema cannot tie `hook` to
+    the path's service id): the service names `/hook` in its 400."""
+    if case.method != "POST" or response.status_code != 400:
+        return False
+    try:
+        return bool(response.json().get("field") == "/hook")
+    except ValueError:
+        return False
 
 
 def draft_refused_as_fhir(response: Any) -> bool:
@@ -101,6 +123,17 @@ def draft_refused_as_fhir(response: Any) -> bool:
     message = str(error.get("message", ""))
     return field.startswith("/context/draftOrders/entry/") and (
         "not valid FHIR R4" in message or "unexpected resource type" in message or "distinct ids" in message
+    )
+
+
+def smart_launch_refused(case: schemathesis.Case, response: Any) -> bool:
+    """The SMART app's launch and callback refuse schema-valid values the schema cannot rule out: an
+    `iss` off BONEMET_FHIR_ALLOWED_HOSTS (never contacted), a callback with no launch started in this
+    browser. Their 400 is the documented answer; the page must still be the documented HTML."""
+    return (
+        case.path in ("/smart/launch", "/smart/callback")
+        and response.status_code == 400
+        and "text/html" in str(response.headers.get("content-type", ""))
     )
 
 
