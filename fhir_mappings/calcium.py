@@ -145,20 +145,21 @@ def _graded(
 
 
 def _limits(result: LabResult, molar: bool, t: Thresholds) -> tuple[float, float, str]:
-    """The laboratory range when it sent one, else the catalog defaults, in the reported system."""
+    """The laboratory range when it sent one, else the service defaults, in the reported system; the card
+    says which ("laboratory range" or "default range"), in words a clinician reads."""
     scale = 1 / MG_DL_PER_MMOL_L if molar else 1.0
     suffix = "mmol_l" if molar else "mg_dl"
     if result.low is not None and result.high is not None:
-        return round(result.low * scale, 3), round(result.high * scale, 3), "laboratory reference range"
-    return t[f"calcium_low_{suffix}"], t[f"calcium_high_{suffix}"], "catalog default reference range"
+        return round(result.low * scale, 3), round(result.high * scale, 3), "laboratory range"
+    return t[f"calcium_low_{suffix}"], t[f"calcium_high_{suffix}"], "default range"
 
 
 def _ionized(result: LabResult, t: Thresholds) -> CalciumAssessment:
     if result.low is not None and result.high is not None:
-        low, high, source = result.low, result.high, "laboratory reference range"
+        low, high, source = result.low, result.high, "laboratory range"
     else:
         low, high = t["ionized_calcium_low_mmol_l"], t["ionized_calcium_high_mmol_l"]
-        source = "project default reference range (1.12-1.32 mmol/L)"
+        source = "default range"
     value = result.value
     status = _status(value, low, high)
     grade = _grade(value, status, [t[f"hypercalcemia_grade{g}_ionized_mmol_l"] for g in (2, 3, 4)])

@@ -251,10 +251,13 @@ def medication_evidence(med: MedicationFact) -> Evidence:
     The drug is named by the chart's own wording (or the code set's drug name), never the internal agent
     key; the regimen is shown for every bone-modifying agent because RULES.md 7.1.5 makes it decide cards.
     """
-    parts = [med.display, _dose_text(med)]
-    every = interval_text(med.interval_days)
-    if every:
-        parts.append(every)
+    parts = [med.display]
+    # What the drug's own wording already says ("Vitamin D3 400 IU daily") is not said twice.
+    parts += [
+        text
+        for text in (_dose_text(med), interval_text(med.interval_days))
+        if text and text.lower() not in med.display.lower()
+    ]
     if med.regimen is not None:
         parts.append(REGIMEN_WORDS.get(med.regimen, REGIMEN_WORDS["unknown"]))
     label = "Drafted order" if med.is_draft else "Medication order"

@@ -75,7 +75,7 @@ def renal_reasons(facts: ClinicalFacts, t: Thresholds) -> tuple[str, tuple[Evide
     if crcl is not None:
         if crcl < below:
             evidence = facts.crcl.evidence if facts.crcl else ()
-            return f"creatinine clearance {crcl:.0f} mL/min (Cockcroft-Gault)", evidence
+            return f"creatinine clearance {fmt_number(crcl)} mL/min (Cockcroft-Gault)", evidence
         return None
     egfr = facts.latest("egfr")
     if egfr is not None and egfr.value < below:
