@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 from fhir_mappings.facts import CreatinineClearance, Evidence, LabResult, Labs, PatientFact
 from fhir_mappings.lab_series import on_or_before
 from fhir_mappings.thresholds import Thresholds
+from fhir_mappings.units import value_with_unit
 
 
 def creatinine_clearance(
@@ -70,9 +71,8 @@ def _missing(
 
 def _evidence(label: str, result: LabResult) -> Evidence:
     note = "" if result.reported_unit == result.unit else f"= {result.value:.2f} {result.unit}"
-    return Evidence(
-        label, f"{result.reported_value:g} {result.reported_unit}", result.day, result.reference, note
-    )
+    shown = value_with_unit(f"{result.reported_value:g}", result.reported_unit)
+    return Evidence(label, shown, result.day, result.reference, note)
 
 
 def _newest(labs: Labs, analyte: str) -> LabResult | None:

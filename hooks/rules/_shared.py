@@ -20,6 +20,7 @@ from fhir_mappings.facts import (
     MedicationFact,
 )
 from fhir_mappings.thresholds import Thresholds
+from fhir_mappings.units import value_with_unit
 
 PATIENT_VIEW = "patient-view"
 
@@ -240,8 +241,8 @@ def months_between(start: date, end: date) -> float:
 
 def lab_evidence(label: str, lab: LabResult) -> Evidence:
     """Show a lab as reported; mention the conversion when the canonical unit differs."""
-    shown = f"{_fmt(lab.reported_value)} {lab.reported_unit}"
-    note = "" if lab.reported_unit == lab.unit else f"= {_fmt(lab.value)} {lab.unit}"
+    shown = value_with_unit(_fmt(lab.reported_value), lab.reported_unit)
+    note = "" if lab.reported_unit == lab.unit else f"= {value_with_unit(_fmt(lab.value), lab.unit)}"
     return Evidence(label, shown, lab.day, lab.reference, note)
 
 
