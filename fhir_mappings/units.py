@@ -121,9 +121,15 @@ _ANNOTATION = re.compile(r"\{[^{}]*\}")
 
 def display_unit(unit: str) -> str:
     """A unit as a clinician reads it: UCUM annotations (`{score}`, `{cells}`) are for machines, so
-    "5 {score}" reads "5"; "1" (UCUM's unity) reads as nothing too."""
-    shown = _ANNOTATION.sub("", unit).strip()
+    "5 {score}" reads "5", and "mL/min/{1.73_m2}" reads "mL/min/1.73 m²"; "1" (UCUM's unity) reads as
+    nothing."""
+    shown = _ANNOTATION.sub(_annotation_text, unit).strip().rstrip("/").strip()
     return "" if shown == "1" else shown
+
+
+def _annotation_text(match: re.Match[str]) -> str:
+    """eGFR's `{1.73_m2}` carries meaning (per 1.73 m² of body surface) and is kept, in words."""
+    return "1.73 m\u00b2" if match.group(0).replace(" ", "") in ("{1.73_m2}", "{1.73m2}") else ""
 
 
 def value_with_unit(value: str, unit: str) -> str:

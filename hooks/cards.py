@@ -179,9 +179,19 @@ def evidence_rows(evidence: tuple[Evidence, ...]) -> list[list[str]]:
         if item.label not in labels:
             labels.append(item.label)
     return [
-        [escape_markdown(" / ".join(labels)), escape_markdown(value), day, escape_markdown(reference)]
+        [escape_markdown(_merged_label(labels)), escape_markdown(value), day, escape_markdown(reference)]
         for (value, day, reference), labels in merged.items()
     ]
+
+
+def _merged_label(labels: list[str]) -> str:
+    """One result shown under three labels reads "Creatinine (also: highest since the rise; latest)"."""
+    first, *others = labels
+    if not others:
+        return first
+    pattern = re.compile(re.escape(first), re.IGNORECASE)
+    also = [" ".join(pattern.sub("", label).split()) or label for label in others]
+    return f"{first} (also: {'; '.join(word[:1].lower() + word[1:] for word in also)})"
 
 
 def missing_rows(missing: tuple[str, ...]) -> list[list[str]]:
@@ -232,12 +242,16 @@ def short_source(source: str) -> str:
         doi = _DOI.search(source)
         short = _first_clause(_without_parentheses(source))
         return f"{short} {doi.group(0)}" if doi else short
+    what = _without_parentheses(what)
     if _SERVICE_ORIGIN.match(origin):
-        return f"{_without_parentheses(what)} (service default)"
-    return f"{_without_parentheses(what)} ({_first_clause(_without_parentheses(origin))})"
+        return f"{what} (service default)"
+    if _NAMED_ORIGIN.match(origin):  # "...: NICE guideline NG234 (2023), ...", "...: consensus 5.1.4 (...)"
+        return f"{what} ({_first_clause(_without_parentheses(origin))})"
+    return what  # "Xgeva label: severe hypocalcemia more frequent ...": the source is before the colon
 
 
 _CONSENSUS_PART = re.compile(r"\d|Table |Fig\. ")
+_NAMED_ORIGIN = re.compile(r"[A-Z]|consensus\b")
 _SERVICE_ORIGIN = re.compile(r"(?i)^(catalog|rules\.md|project|site)\b")
 _DOI = re.compile(r"doi:\S+[^\s.,;)]")
 _PARENTHESES = re.compile(r"\s*\([^()]*\)")

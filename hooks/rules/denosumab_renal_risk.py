@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from fhir_mappings.facts import ClinicalFacts, Evidence
 from fhir_mappings.thresholds import Thresholds
+from fhir_mappings.units import value_with_unit
 from hooks.findings import ActionSpec, Finding, SuggestionSpec
 from hooks.rule_registry import rule
 from hooks.rules._shared import (
@@ -79,7 +80,8 @@ def renal_reasons(facts: ClinicalFacts, t: Thresholds) -> tuple[str, tuple[Evide
         return None
     egfr = facts.latest("egfr")
     if egfr is not None and egfr.value < below:
-        shown = f"eGFR {fmt_number(egfr.reported_value)} {egfr.reported_unit} (CrCl could not be computed)"
+        egfr_text = value_with_unit(fmt_number(egfr.reported_value), egfr.reported_unit)
+        shown = f"eGFR {egfr_text} (CrCl could not be computed)"
         return shown, (lab_evidence("eGFR (creatinine clearance could not be computed)", egfr),)
     return None
 
@@ -132,4 +134,5 @@ def denosumab_renal_risk(facts: ClinicalFacts, t: Thresholds) -> Finding | None:
 def _calcium_text(calcium) -> str:
     if calcium is None:
         return "no calcium result on file"
-    return f"{fmt_number(calcium.reported_value)} {calcium.reported_unit} on {calcium.day.isoformat()}"
+    shown = value_with_unit(fmt_number(calcium.reported_value), calcium.reported_unit)
+    return f"{shown} on {calcium.day.isoformat()}"

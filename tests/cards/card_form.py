@@ -22,7 +22,7 @@ MAX_DETAIL_LINES = 3
 MAX_LINE_CHARS = 250
 SOURCE_PREFIX = "**Source:**"
 FORBIDDEN = {
-    "UCUM annotation": re.compile(r"\{[a-z_]+\}"),
+    "UCUM annotation": re.compile(r"\{[A-Za-z0-9_.\\]+\}"),
     '"every 1 day(s)"': re.compile(r"every 1 days?\b"),
     '"none on record)"': re.compile(r"none on record\)"),
     "catalog jargon": re.compile(r"(?i)\bcatalog"),

@@ -13,6 +13,7 @@ from hooks.cards import (
     OVERRIDE_REASON_SYSTEM,
     SOURCE_LABEL,
     PlaceholderError,
+    short_source,
     unbreakable_dates,
 )
 from hooks.code_systems import RULE_SYSTEM
@@ -83,7 +84,7 @@ def test_the_same_result_under_two_labels_is_one_row(render) -> None:
     same = Evidence("Latest creatinine", "1.6 mg/dL", date(2026, 11, 20), "Observation/crea-1")
     detail = render(dose_finding(evidence=(*dose_finding().evidence, same)))["detail"]
     assert detail.count("Observation/crea-1") == 1
-    assert "| Creatinine / Latest creatinine | 1.6 mg/dL |" in detail
+    assert "| Creatinine (also\\: latest) | 1.6 mg/dL |" in detail
 
 
 def test_missing_data_is_listed_and_the_card_says_nothing_was_guessed(render) -> None:
@@ -293,3 +294,54 @@ def test_evidence_from_a_date_object_is_iso(render) -> None:
         f"| ALP | 180 U/L | {day('2026-01-05')} | Observation/alp-1 |"
         in render(dose_finding(evidence=evidence))["detail"]
     )
+
+
+def test_a_card_links_to_the_smart_app_when_the_public_url_is_known(render) -> None:
+    """CDS Hooks 2.0 SMART link; appContext names the rule and this card, so the app opens on it."""
+    card = render(dose_finding(), public_base_url="https://cds.example.org/bonemet/")
+    smart, doi = card["links"]
+    assert smart == {
+        "label": "Bone health review",
+        "url": "https://cds.example.org/bonemet/smart/launch",
+        "type": "smart",
+        "appContext": f'{{"rule":"EXAMPLE-DOSE-CHECK","card":"{card["uuid"]}"}}',
+    }
+    assert doi["url"] == CONSENSUS_URL and doi["type"] == "absolute"
+
+
+def test_without_a_public_url_there_is_no_smart_link(render) -> None:
+    """An offline run with no BONEMET_PUBLIC_URL has no URL to give: the DOI link only."""
+    assert [link["type"] for link in render(dose_finding())["links"]] == ["absolute"]
+
+
+@pytest.mark.parametrize(
+    ("source", "short"),
+    [
+        ("CTCAE v5 (hypercalcemia grades)", "CTCAE v5"),
+        (
+            "Zoledronic acid label (creatinine rise: withhold until within 10% of baseline)",
+            "Zoledronic acid label",
+        ),
+        ("ALP upper limit 129 U/L: catalog default", "ALP upper limit 129 U/L (service default)"),
+        (
+            "hypercalcemia from CTCAE v5 grade 2: catalog (MDT-REFERRAL: grade >= 2 raises the card)",
+            "hypercalcemia from CTCAE v5 grade 2 (service default)",
+        ),
+        (
+            "follow-up every 12 months: consensus 5.1.4 (once or twice a year); catalog default 12 months",
+            "follow-up every 12 months (consensus 5.1.4)",
+        ),
+        (
+            "corticosteroids: NICE guideline NG234 (2023), Spinal metastases (dexamethasone); not consensus",
+            "corticosteroids (NICE guideline NG234)",
+        ),
+        ("Xgeva (denosumab) label: severe hypocalcemia more frequent with CrCl < 30 mL/min", "Xgeva label"),
+        (
+            "Del Conte et al., Bone metastasis and ICIs, Int J Mol Sci 2022;23, doi:10.3390/ijms23126832",
+            "Del Conte et al. doi:10.3390/ijms23126832",
+        ),
+    ],
+)
+def test_an_outside_source_is_named_in_a_few_words(source, short) -> None:
+    assert short_source(source) == short
+    assert "catalog" not in short_source(source)
