@@ -134,5 +134,4 @@ def denosumab_renal_risk(facts: ClinicalFacts, t: Thresholds) -> Finding | None:
 def _calcium_text(calcium) -> str:
     if calcium is None:
         return "no calcium result on file"
-    shown = value_with_unit(fmt_number(calcium.reported_value), calcium.reported_unit)
-    return f"{shown} on {calcium.day.isoformat()}"
+    return f"{fmt_number(calcium.reported_value)} {calcium.reported_unit} on {calcium.day.isoformat()}"
