@@ -86,3 +86,10 @@ def test_a_score_reads_as_a_number(demo_cards):
     mirels = demo_cards["demo-09-mirels"][0]["detail"]
     assert "| Pain score (0-10) | 5 |" in pain
     assert "| Mirels score (Table 3, of 12) | 10 |" in mirels
+
+
+def test_the_corrected_calcium_the_text_grades_is_in_the_table(demo_cards):
+    """demo-03 grades corrected calcium 8.06 mg/dL; the table once showed only total 7.9 and albumin 3.8."""
+    detail = demo_cards["demo-03-hypocalcemia"][0]["detail"]
+    assert "8.06 mg/dL" in detail.split("\n|", 1)[0]
+    assert "| Calcium (total) | 7.9 mg/dL (corrected for albumin\\: 8.06 mg/dL) |" in detail
