@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 import time
@@ -137,7 +138,9 @@ def _evaluate(args: argparse.Namespace) -> int:
                 print(f"[{number}/{len(args.files)}] {path}", file=sys.stderr, flush=True)
             body = _hook_request(path, args.hook, templates)
             try:
-                cards = evaluate_hook_call(runtime, service, body, now=now)
+                cards = evaluate_hook_call(
+                    runtime, service, body, now=now, public_base_url=runtime.settings.public_url
+                )
             except ServiceError as exc:
                 raise CommandError(f"{path}: {exc.code}: {exc.message}") from None
             results.append({"file": str(path), "patientId": body["context"]["patientId"], "cards": cards})
@@ -151,12 +154,19 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 @contextmanager
 def _offline_runtime() -> Iterator[Any]:
-    """A runtime with no FHIR access, no authentication and a throw-away database: offline only."""
+    """A runtime with no FHIR access, no authentication and a throw-away database: offline only.
+
+    BONEMET_PUBLIC_URL, when set, is the one setting read: an offline run has no request to take a URL
+    from, so cards link to the SMART app only when the deployment's URL is given."""
     from cds_service.runtime import build_runtime
     from cds_service.settings import Settings
 
+    public_url = (os.environ.get("BONEMET_PUBLIC_URL") or "").rstrip("/") or None
+    if public_url and not public_url.startswith(("http://", "https://")):
+        raise CommandError("BONEMET_PUBLIC_URL must start with http:// or https://")
     with tempfile.TemporaryDirectory(prefix="bonemet-evaluate-") as tmp:
-        settings = Settings(auth_mode="off", database_url=f"sqlite:///{Path(tmp) / 'evaluate.sqlite3'}")
+        database_url = f"sqlite:///{Path(tmp) / 'evaluate.sqlite3'}"
+        settings = Settings(auth_mode="off", database_url=database_url, public_url=public_url)
         runtime = build_runtime(settings)
         try:
             yield runtime
@@ -230,17 +240,12 @@ def readable_cards(result: dict[str, Any]) -> str:
 
 
 def _evidence_rows(detail: str) -> list[str]:
-    """The rows of the card's Evidence table, without the Markdown pipes."""
+    """The rows of the card's evidence table (the one table of a card's detail), without the pipes."""
     rows: list[str] = []
-    in_table = False
     for line in detail.splitlines():
-        if line.startswith("**Evidence**"):
-            in_table = True
+        if not line.startswith("|"):
             continue
-        if in_table and line.startswith("|"):
-            cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
-            if not all(set(cell) <= set("-: ") for cell in cells) and cells[0] != "What":
-                rows.append("evidence: " + "; ".join(cells))
-        elif in_table and line.strip() and rows:
-            break
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if not all(set(cell) <= set("-: ") for cell in cells) and cells[0] != "What":
+            rows.append("evidence: " + "; ".join(cells))
     return rows

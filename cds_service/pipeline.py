@@ -51,13 +51,25 @@ class Evaluation:
 
 
 def evaluate_hook_call(
-    runtime: Runtime, service: CdsServiceDefinition, body: dict[str, Any], *, now: datetime | None = None
+    runtime: Runtime,
+    service: CdsServiceDefinition,
+    body: dict[str, Any],
+    *,
+    now: datetime | None = None,
+    public_base_url: str | None = None,
 ) -> list[dict[str, Any]]:
+    """`public_base_url` is where the EHR reaches this service; cards link to the SMART app there."""
     resolved = resolve(service.prefetch(runtime.prefetch_templates), body, runtime.fhir_client)
     metrics.note_prefetch(resolved.fetched_keys, resolved.failed, isinstance(body.get("fhirServer"), str))
     _require_essentials(resolved)
     return evaluate_resolved(
-        runtime, service, body["context"], resolved.by_type, resolved.unavailable_types, now=now
+        runtime,
+        service,
+        body["context"],
+        resolved.by_type,
+        resolved.unavailable_types,
+        now=now,
+        public_base_url=public_base_url,
     ).cards
 
 
@@ -69,6 +81,7 @@ def evaluate_resolved(
     unavailable_types: Collection[str] = (),
     *,
     now: datetime | None = None,
+    public_base_url: str | None = None,
 ) -> Evaluation:
     """Facts, rules and cards from resources already in hand: the hook route (after prefetch) and the
     population run (a chart from a Bulk Data export) share this, so a silent run predicts the EHR's cards."""
@@ -86,6 +99,7 @@ def evaluate_resolved(
             draft_orders_by_ref=drafts_by_ref,
             order_catalog=runtime.orders,
             chart_orders_by_ref=chart_orders,
+            public_base_url=public_base_url,
         )
         for finding in findings
     ]

@@ -22,6 +22,7 @@ from markdown_it import MarkdownIt
 
 from cds_service.demo_catalog import DemoIndex, date_shift, load_bundle, load_index, patient_view_request
 from cds_service.pipeline import evaluate_hook_call
+from cds_service.routes import public_base_url
 
 preview_bp = Blueprint("preview", __name__, template_folder="templates")
 PATIENT_VIEW_SERVICE = "bonemet-patient-view"
@@ -91,4 +92,5 @@ def preview_patient_view(patient_id: str) -> Response:
     service = rt.services[PATIENT_VIEW_SERVICE]
     bundle = load_bundle(patient.path, date_shift(index.reference_date))
     body = patient_view_request(bundle, patient.id, service.prefetch(rt.prefetch_templates))
-    return _page(index, patient.id, evaluate_hook_call(rt, service, body))
+    cards = evaluate_hook_call(rt, service, body, public_base_url=public_base_url(rt))
+    return _page(index, patient.id, cards)

@@ -51,10 +51,16 @@ def call_service(service_id: str) -> Response:
     check_work_bound(body, rt.settings.max_resources_per_call)
     authenticate(rt, request)
     check_draft_orders(body)
-    cards = evaluate_hook_call(rt, service, body)
+    cards = evaluate_hook_call(rt, service, body, public_base_url=public_base_url(rt))
     note_cards(service.id, cards)
     _record(rt, service, body, cards)
     return json_response({"cards": cards})
+
+
+def public_base_url(rt: Runtime) -> str:
+    """Where the EHR reaches this service (BONEMET_PUBLIC_URL behind a proxy, else the URL Flask saw):
+    the base of the SMART app's launch URL on every card."""
+    return rt.settings.public_url or request.url_root.rstrip("/")
 
 
 @bp.post("/cds-services/<service_id>/feedback")

@@ -11,6 +11,7 @@ in mg/dL and mmol/L and the two sets of thresholds are not exact conversions of 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from typing import Literal
 
@@ -53,7 +54,9 @@ def _from_total(labs: Labs, total: LabResult, t: Thresholds) -> CalciumAssessmen
         return _graded("total-uncorrected", total, _in_reported(total), total, (_evidence(total),), t)
     evidence = (_evidence(total), _evidence(albumin))
     if _molar(total) == _si_albumin(albumin):
-        return _graded("albumin-corrected", total, _payne(total, albumin, t), total, evidence, t)
+        corrected = _payne(total, albumin, t)
+        shown = (_with_corrected(evidence[0], corrected, "mmol/L" if _molar(total) else "mg/dL"), evidence[1])
+        return _graded("albumin-corrected", total, corrected, total, shown, t)
     value = total.value + t["calcium_correction_factor_mg_dl"] * (
         t["calcium_correction_albumin_g_dl"] - albumin.value
     )
@@ -145,20 +148,21 @@ def _graded(
 
 
 def _limits(result: LabResult, molar: bool, t: Thresholds) -> tuple[float, float, str]:
-    """The laboratory range when it sent one, else the catalog defaults, in the reported system."""
+    """The laboratory range when it sent one, else the service defaults, in the reported system; the card
+    says which ("laboratory range" or "default range"), in words a clinician reads."""
     scale = 1 / MG_DL_PER_MMOL_L if molar else 1.0
     suffix = "mmol_l" if molar else "mg_dl"
     if result.low is not None and result.high is not None:
-        return round(result.low * scale, 3), round(result.high * scale, 3), "laboratory reference range"
-    return t[f"calcium_low_{suffix}"], t[f"calcium_high_{suffix}"], "catalog default reference range"
+        return round(result.low * scale, 3), round(result.high * scale, 3), "laboratory range"
+    return t[f"calcium_low_{suffix}"], t[f"calcium_high_{suffix}"], "default range"
 
 
 def _ionized(result: LabResult, t: Thresholds) -> CalciumAssessment:
     if result.low is not None and result.high is not None:
-        low, high, source = result.low, result.high, "laboratory reference range"
+        low, high, source = result.low, result.high, "laboratory range"
     else:
         low, high = t["ionized_calcium_low_mmol_l"], t["ionized_calcium_high_mmol_l"]
-        source = "project default reference range (1.12-1.32 mmol/L)"
+        source = "default range"
     value = result.value
     status = _status(value, low, high)
     grade = _grade(value, status, [t[f"hypercalcemia_grade{g}_ionized_mmol_l"] for g in (2, 3, 4)])
@@ -204,6 +208,13 @@ def _evidence(result: LabResult) -> Evidence:
     shown = f"{result.reported_value:g} {result.reported_unit}".strip()
     note = "" if result.reported_unit == result.unit else f"= {result.value:.2f} {result.unit}"
     return Evidence(labels.get(result.analyte, result.analyte), shown, result.day, result.reference, note)
+
+
+def _with_corrected(total: Evidence, corrected: float, unit: str) -> Evidence:
+    """The corrected value the card's text grades is a calculation: the total calcium's row shows it,
+    rounded as the text rounds it, so the clinician finds the text's number in the table."""
+    shown = f"corrected for albumin: {f'{round(corrected, 3):.2f}'.rstrip('0').rstrip('.')} {unit}"
+    return replace(total, note=f"{total.note}; {shown}" if total.note else shown)
 
 
 def _status(value: float, low: float, high: float) -> Literal["low", "normal", "high"]:

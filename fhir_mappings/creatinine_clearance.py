@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 from fhir_mappings.facts import CreatinineClearance, Evidence, LabResult, Labs, PatientFact
 from fhir_mappings.lab_series import on_or_before
 from fhir_mappings.thresholds import Thresholds
+from fhir_mappings.units import value_with_unit
 
 
 def creatinine_clearance(
@@ -30,14 +31,27 @@ def creatinine_clearance(
     value = (140 - patient.age_years) * weight.value / (72 * creatinine.value)
     if patient.sex == "female":
         value *= t["cockcroft_gault_female_factor"]
-    basis = Evidence(
-        "Creatinine clearance (Cockcroft-Gault)",
-        f"{value:.0f} mL/min",
-        creatinine.day,
-        None,
-        f"age {patient.age_years}, {patient.sex}, actual body weight",
-    )
+    basis = calculated_evidence("Creatinine clearance (Cockcroft-Gault)", value, creatinine, weight, patient)
     return CreatinineClearance(round(value, 1), (), (*evidence, basis))
+
+
+def calculated_evidence(
+    label: str, value: float, creatinine: LabResult, weight: LabResult, patient: PatientFact
+) -> Evidence:
+    """A calculated value has no record of its own, so it names the results it came from; the clearance
+    has the one decimal the card's text uses (81.1 in both places, never 81 in one of them)."""
+    weight_day = "" if weight.day == creatinine.day else f" ({weight.day.isoformat()})"
+    inputs = (
+        f"from creatinine {creatinine.reported_value:g} {creatinine.reported_unit} "
+        f"({creatinine.day.isoformat()}), {weight.reported_value:g} {weight.reported_unit}"
+        f"{weight_day}, age {patient.age_years}, {patient.sex}"
+    )
+    return Evidence(label, f"{format_clearance(round(value, 1))} mL/min", creatinine.day, None, inputs)
+
+
+def format_clearance(value: float) -> str:
+    """81.1, 35.4, 60: one decimal, no trailing zero; the rules' card text formats CrCl the same way."""
+    return f"{value:.1f}".rstrip("0").rstrip(".")
 
 
 def _missing(
@@ -57,9 +71,8 @@ def _missing(
 
 def _evidence(label: str, result: LabResult) -> Evidence:
     note = "" if result.reported_unit == result.unit else f"= {result.value:.2f} {result.unit}"
-    return Evidence(
-        label, f"{result.reported_value:g} {result.reported_unit}", result.day, result.reference, note
-    )
+    shown = value_with_unit(f"{result.reported_value:g}", result.reported_unit)
+    return Evidence(label, shown, result.day, result.reference, note)
 
 
 def _newest(labs: Labs, analyte: str) -> LabResult | None:
@@ -95,11 +108,5 @@ def clearance_at(
     value = (140 - age) * weight.value / (72 * creatinine.value)
     if patient.sex == "female":
         value *= t["cockcroft_gault_female_factor"]
-    basis = Evidence(
-        "Creatinine clearance (Cockcroft-Gault)",
-        f"{value:.0f} mL/min",
-        creatinine.day,
-        None,
-        f"age {age}, {patient.sex}, actual body weight",
-    )
+    basis = calculated_evidence("Creatinine clearance (Cockcroft-Gault)", value, creatinine, weight, then)
     return CreatinineClearance(round(value, 1), (), (*evidence, basis))

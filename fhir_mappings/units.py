@@ -8,6 +8,7 @@ unknown unit a named outcome (`UnitError`) shown on a card, never a guess.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -113,3 +114,25 @@ def convert_between(analyte: str, value: float, from_unit: str, to_unit: str) ->
 def unit_system(analyte: str, unit: str) -> str:
     """'molar' for mmol/L-family units, 'mass' otherwise: calcium grading depends on it (CTCAE)."""
     return "molar" if fold(unit) in ("mmol/l", "meq/l", "umol/l") else "mass"
+
+
+_ANNOTATION = re.compile(r"\{[^{}]*\}")
+
+
+def display_unit(unit: str) -> str:
+    """A unit as a clinician reads it: UCUM annotations (`{score}`, `{cells}`) are for machines, so
+    "5 {score}" reads "5", and "mL/min/{1.73_m2}" reads "mL/min/1.73 m²"; "1" (UCUM's unity) reads as
+    nothing."""
+    shown = _ANNOTATION.sub(_annotation_text, unit).strip().rstrip("/").strip()
+    return "" if shown == "1" else shown
+
+
+def _annotation_text(match: re.Match[str]) -> str:
+    """eGFR's `{1.73_m2}` carries meaning (per 1.73 m² of body surface) and is kept, in words."""
+    return "1.73 m\u00b2" if match.group(0).replace(" ", "") in ("{1.73_m2}", "{1.73m2}") else ""
+
+
+def value_with_unit(value: str, unit: str) -> str:
+    """ "9.4 mg/dL", or "5" for a score: no trailing space when the unit shows as nothing."""
+    shown = display_unit(unit)
+    return f"{value} {shown}" if shown else value

@@ -21,12 +21,22 @@ import yaml
 TEMPLATE_DIR = Path(__file__).parent / "card_templates"
 SUMMARY_MAX_CHARS = 140
 _TOP_LEVEL_KEYS = {"rule_id", "consensus_section", "variants", "title"}
-_VARIANT_KEYS = {"summary", "detail"}
+_VARIANT_KEYS = {"summary", "detail", "rationale"}
+DETAIL_MAX_LINES = 3
+"""A card says what to do and why in its summary and at most this many short lines (issue 12); the long
+explanation is the variant's `rationale`, which the SMART app shows."""
 _PLACEHOLDER_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # A value inside a link target or an HTML tag cannot be made safe by escaping (a `javascript:` URL stays
 # one), so templates may not put placeholders there. "CrCl < 30 ({crcl})" is prose, not a tag: a tag or
 # autolink starts with a letter, `/` or the placeholder right after `<`, and closes with `>` on the line.
 _PLACEHOLDER_IN_URL_OR_TAG = re.compile(r"\]\([^)]*\{[A-Za-z_]|<(?=[A-Za-z/{])[^<>\n]*\{[A-Za-z_][^<>\n]*>")
+
+
+class _Defaulting(dict[str, str]):
+    """A value the finding did not supply reads as `{name}`, not an error: the rationale is secondary."""
+
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
 
 
 class CardTemplateError(ValueError):
@@ -42,6 +52,8 @@ class CardVariant:
     summary: str
     detail: str
     placeholders: frozenset[str]
+    rationale: str = ""
+    """The consensus reasoning behind the card, for the SMART app (Markdown, same placeholders)."""
 
 
 @dataclass(frozen=True)
@@ -76,6 +88,12 @@ class CardTemplate:
         text_values = {name: str(values[name]) for name in variant.placeholders}
         escaped_values = {name: escape(value) for name, value in text_values.items()}
         return variant.summary.format_map(text_values), variant.detail.format_map(escaped_values)
+
+    def rationale(self, variant_name: str, values: Mapping[str, str], escape: Callable[[str], str]) -> str:
+        """The variant's long explanation, filled like the detail: what the SMART app shows for a card."""
+        variant = self.variant(variant_name)
+        escaped = {name: escape(str(values[name])) for name in variant.placeholders if name in values}
+        return string.Formatter().vformat(variant.rationale, (), _Defaulting(escaped))
 
 
 def load_card_templates(
@@ -142,8 +160,18 @@ def _parse_variant(path: Path, name: str, body: Any) -> CardVariant:
         raise CardTemplateError(
             f"{path.name}: field '{where}.detail' puts a placeholder inside a link target or HTML tag"
         )
+    lines = [line for line in detail.splitlines() if line.strip()]
+    if len(lines) > DETAIL_MAX_LINES:
+        raise CardTemplateError(
+            f"{path.name}: field '{where}.detail' has {len(lines)} lines (limit {DETAIL_MAX_LINES}); "
+            "move the explanation to 'rationale'"
+        )
+    rationale = body.get("rationale", "")
+    if rationale:
+        rationale = _required_text(path, f"{where}.rationale", rationale)
     names = summary_names | _placeholders(path, f"{where}.detail", detail)
-    return CardVariant(summary.strip(), detail.rstrip() + "\n", frozenset(names))
+    names |= _placeholders(path, f"{where}.rationale", rationale)
+    return CardVariant(summary.strip(), detail.rstrip() + "\n", frozenset(names), rationale.strip())
 
 
 def _placeholders(path: Path, where: str, text: str) -> set[str]:

@@ -10,6 +10,8 @@ laboratory is escaped before it enters the Markdown detail (`hooks/markdown.py`)
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
@@ -38,6 +40,7 @@ __all__ = [
     "load_card_templates",
     "override_reasons",
     "render_card",
+    "smart_link",
 ]
 
 SOURCE_LABEL = "Chinese expert consensus on bone metastasis in lung cancer (2022)"
@@ -56,6 +59,8 @@ VALUE_MAX_CHARS = 1000
 than an evidence cell; the cap still keeps one runaway EHR string from swamping the card."""
 
 NOT_RECORDED = "not recorded"
+SMART_LAUNCH_PATH = "/smart/launch"
+SMART_LINK_LABEL = "Bone health review"
 
 
 def render_card(
@@ -67,9 +72,13 @@ def render_card(
     order_catalog: OrderCatalog,
     card_uuid: str | None = None,
     chart_orders_by_ref: Mapping[str, Mapping[str, Any]] | None = None,
+    public_base_url: str | None = None,
 ) -> dict[str, Any]:
     """The card for one finding. A template for another rule, an unknown variant or indicator, or a
-    placeholder the finding does not fill, raises: each is a programming error, never a blank card."""
+    placeholder the finding does not fill, raises: each is a programming error, never a blank card.
+
+    With `public_base_url` (the service as the EHR reaches it) the card links to the SMART app there;
+    without one (an offline run with no BONEMET_PUBLIC_URL) there is no URL to give, so no SMART link."""
     if template.rule_id != finding.rule_id:
         raise ValueError(f"finding of {finding.rule_id} rendered with the template of {template.rule_id}")
     if finding.indicator not in INDICATOR_ORDER:
@@ -77,14 +86,18 @@ def render_card(
             f"{finding.rule_id}: indicator {finding.indicator!r} is not info, warning or critical"
         )
     summary, detail = template.fill(finding.variant, finding.values, _escape_value)
+    uuid = card_uuid or str(uuid4())
+    links = [{"label": "Consensus full text (DOI)", "url": CONSENSUS_URL, "type": "absolute"}]
+    if public_base_url:
+        links.insert(0, smart_link(public_base_url, finding.rule_id, uuid))
     card: dict[str, Any] = {
-        "uuid": card_uuid or str(uuid4()),
+        "uuid": uuid,
         "summary": plain_text(summary, max_chars=SUMMARY_MAX_CHARS),
         "indicator": finding.indicator,
         "detail": card_detail(detail, finding, template),
         "source": card_source(template),
         "overrideReasons": override_reasons(),
-        "links": [{"label": "Consensus full text (DOI)", "url": CONSENSUS_URL, "type": "absolute"}],
+        "links": links,
     }
     suggestions = [
         _suggestion(
@@ -103,57 +116,165 @@ def render_card(
     return card
 
 
+def smart_link(public_base_url: str, rule_id: str, card_uuid: str) -> dict[str, str]:
+    """CDS Hooks 2.0 SMART link: the EHR launches the app with its own `iss` and `launch`, and hands
+    back `appContext`, which names the rule and the card the clinician came from."""
+    return {
+        "label": SMART_LINK_LABEL,
+        "url": public_base_url.rstrip("/") + SMART_LAUNCH_PATH,
+        "type": "smart",
+        "appContext": json.dumps({"rule": rule_id, "card": card_uuid}, separators=(",", ":")),
+    }
+
+
 def card_detail(worded: str, finding: Finding, template: CardTemplate) -> str:
-    """The template's Markdown, then evidence, missing data and sources, as separate blocks."""
-    blocks = [worded.strip()]
-    if finding.evidence:
-        blocks.append("**Evidence**\n\n" + evidence_table(finding.evidence))
-    if finding.missing:
-        blocks.append(missing_data(finding.missing))
-    if finding.order_pointers:
-        blocks.append(orders_elsewhere(finding))
+    """What to do and why (the template's few lines), one evidence table, one source line.
+
+    The table also carries what was missing (said to be missing, never guessed) and the orders another
+    card offers, as rows: a clinician reads one table, not three lists. The long explanation is the
+    template's `rationale`, shown by the SMART app the card links to.
+    """
+    blocks = [_short_lines(worded)]
+    rows = evidence_rows(finding.evidence) + missing_rows(finding.missing) + pointer_rows(finding)
+    if rows:
+        blocks.append(table(EVIDENCE_HEADERS, rows))
     blocks.append(sources_line(template.consensus_section, finding.outside_sources))
-    return "\n\n".join(blocks) + "\n"
+    return unbreakable_dates("\n\n".join(blocks)) + "\n"
+
+
+NON_BREAKING_HYPHEN = "\u2011"
+_ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+
+
+def unbreakable_dates(text: str) -> str:
+    """2026-11-24 with non-breaking hyphens: browsers break a date at its hyphens when a table column is
+    narrow, and "2026-" over "11-24" reads as two numbers. The EHR's stylesheet is not ours, so the fix is
+    in the text; it looks the same."""
+    return _ISO_DATE.sub(lambda m: NON_BREAKING_HYPHEN.join(m.groups()), text)
+
+
+def _short_lines(worded: str) -> str:
+    """The filled template without the lines an empty note left blank (a bare "- " is an empty bullet)."""
+    lines = (line.rstrip() for line in worded.strip().splitlines())
+    return "\n".join(line for line in lines if line.strip() not in ("", "-"))
+
+
+EVIDENCE_HEADERS = ("What", "Value", "Date", "Record")
+NO_ENTRY = "\u2014"
+CALCULATED = "calculated"
 
 
 def evidence_table(evidence: tuple[Evidence, ...]) -> str:
-    rows = [
-        [
-            escape_markdown(item.label),
-            escape_markdown(f"{item.value} ({item.note})" if item.note else item.value),
-            _day(item.when),
-            escape_markdown(item.reference) if item.reference else NOT_RECORDED,
-        ]
-        for item in evidence
+    return table(EVIDENCE_HEADERS, evidence_rows(evidence))
+
+
+def evidence_rows(evidence: tuple[Evidence, ...]) -> list[list[str]]:
+    """One row per datum; the same result shown under two labels (latest and highest creatinine) is one
+    row naming both. A calculated value has no record of its own: its value names its inputs."""
+    merged: dict[tuple[str, str, str], list[str]] = {}
+    for item in evidence:
+        value = f"{item.value} ({item.note})" if item.note else item.value
+        reference = item.reference or CALCULATED
+        labels = merged.setdefault((value, _day(item.when), reference), [])
+        if item.label not in labels:
+            labels.append(item.label)
+    return [
+        [escape_markdown(_merged_label(labels)), escape_markdown(value), day, escape_markdown(reference)]
+        for (value, day, reference), labels in merged.items()
     ]
-    return table(["What", "Value", "Date", "Source reference"], rows)
+
+
+def _merged_label(labels: list[str]) -> str:
+    """One result shown under three labels reads "Creatinine (also: highest since the rise; latest)"."""
+    first, *others = labels
+    if not others:
+        return first
+    pattern = re.compile(re.escape(first), re.IGNORECASE)
+    also = [" ".join(pattern.sub("", label).split()) or label for label in others]
+    return f"{first} (also: {'; '.join(word[:1].lower() + word[1:] for word in also)})"
+
+
+def missing_rows(missing: tuple[str, ...]) -> list[list[str]]:
+    """Says plainly that nothing was guessed, so a clinician does not read a silent default into the card."""
+    return [[escape_markdown(item), MISSING, NO_ENTRY, NO_ENTRY] for item in missing]
+
+
+MISSING = "**missing** (not in the record; not guessed)"
 
 
 def missing_data(missing: tuple[str, ...]) -> str:
-    """Says plainly that nothing was guessed, so a clinician does not read a silent default into the card."""
-    items = "\n".join(f"- {escape_markdown(item)}" for item in missing)
-    return (
-        "**Missing data**\n\n"
-        "These were not found in the record. The rule did not guess or substitute them:\n\n" + items
-    )
+    return table(EVIDENCE_HEADERS, missing_rows(missing))
+
+
+def pointer_rows(finding: Finding) -> list[list[str]]:
+    """RULES.md 7.4.27: an order another card of this response already offers is not offered twice; the
+    clinician is told where it is, so its absence here is not read as "not needed"."""
+    return [
+        [
+            escape_markdown(p.label),
+            f"order offered on the {escape_markdown(p.rule_id)} card",
+            NO_ENTRY,
+            NO_ENTRY,
+        ]
+        for p in finding.order_pointers
+    ]
 
 
 def orders_elsewhere(finding: Finding) -> str:
-    """RULES.md 7.4.27: an order another card of this response already offers is not offered twice; the
-    clinician is told where it is, so its absence here is not read as "not needed"."""
-    items = "\n".join(
-        f"- {escape_markdown(p.label)}: offered on the {escape_markdown(p.rule_id)} card of this response"
-        for p in finding.order_pointers
-    )
-    return "**Offered on another card**\n\nNot repeated here, so that it is ordered once:\n\n" + items
+    return table(EVIDENCE_HEADERS, pointer_rows(finding))
 
 
 def sources_line(consensus_section: str, outside_sources: tuple[str, ...]) -> str:
-    """`6.3.3` reads "section 6.3.3"; `Table 1 instructions` or `section 5, Fig. 2` read as written."""
-    outside = "; ".join(escape_markdown(source) for source in outside_sources) or "none"
+    """ "Source: Consensus 6.3.3 · CTCAE v5": `card.source` already names the consensus in full (and the
+    EHR shows it), so this line only says where in it, and which numbers came from elsewhere, briefly."""
     section = escape_markdown(consensus_section)
-    where = f"section {section}" if consensus_section[:1].isdigit() else section
-    return f"**Source**: {SOURCE_LABEL}, {where}. Numbers from outside the consensus: {outside}."
+    where = f"Consensus {section}" if _CONSENSUS_PART.match(consensus_section) else section
+    parts = [where, *(escape_markdown(short_source(source)) for source in outside_sources)]
+    return "**Source:** " + " \u00b7 ".join(dict.fromkeys(parts))
+
+
+def short_source(source: str) -> str:
+    """A source named in a few words: "CTCAE v5 (hypercalcemia grades)" is "CTCAE v5"; "ALP upper limit
+    129 U/L: catalog default" is "ALP upper limit 129 U/L (service default)". The full wording stays in the
+    rule module and the thresholds file, and the SMART app shows it."""
+    what, origin = _split_top_level(source, ": ")
+    if origin is None:
+        doi = _DOI.search(source)
+        short = _first_clause(_without_parentheses(source))
+        return f"{short} {doi.group(0)}" if doi else short
+    what = _without_parentheses(what)
+    if _SERVICE_ORIGIN.match(origin):
+        return f"{what} (service default)"
+    if _NAMED_ORIGIN.match(origin):  # "...: NICE guideline NG234 (2023), ...", "...: consensus 5.1.4 (...)"
+        return f"{what} ({_first_clause(_without_parentheses(origin))})"
+    return what  # "Xgeva label: severe hypocalcemia more frequent ...": the source is before the colon
+
+
+_CONSENSUS_PART = re.compile(r"\d|Table |Fig\. ")
+_NAMED_ORIGIN = re.compile(r"[A-Z]|consensus\b")
+_SERVICE_ORIGIN = re.compile(r"(?i)^(catalog|rules\.md|project|site)\b")
+_DOI = re.compile(r"doi:\S+[^\s.,;)]")
+_PARENTHESES = re.compile(r"\s*\([^()]*\)")
+
+
+def _split_top_level(text: str, separator: str) -> tuple[str, str | None]:
+    depth = 0
+    for index, char in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth == 0 and text.startswith(separator, index):
+            return text[:index], text[index + len(separator) :]
+    return text, None
+
+
+def _without_parentheses(text: str) -> str:
+    previous = None
+    while previous != text:
+        previous, text = text, _PARENTHESES.sub("", text)
+    return text.strip()
+
+
+def _first_clause(text: str) -> str:
+    return re.split(r"[,;] ", text, maxsplit=1)[0].strip()
 
 
 def card_source(template: CardTemplate) -> dict[str, Any]:

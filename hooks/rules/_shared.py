@@ -20,6 +20,7 @@ from fhir_mappings.facts import (
     MedicationFact,
 )
 from fhir_mappings.thresholds import Thresholds
+from fhir_mappings.units import value_with_unit
 
 PATIENT_VIEW = "patient-view"
 
@@ -240,8 +241,8 @@ def months_between(start: date, end: date) -> float:
 
 def lab_evidence(label: str, lab: LabResult) -> Evidence:
     """Show a lab as reported; mention the conversion when the canonical unit differs."""
-    shown = f"{_fmt(lab.reported_value)} {lab.reported_unit}"
-    note = "" if lab.reported_unit == lab.unit else f"= {_fmt(lab.value)} {lab.unit}"
+    shown = value_with_unit(_fmt(lab.reported_value), lab.reported_unit)
+    note = "" if lab.reported_unit == lab.unit else f"= {value_with_unit(_fmt(lab.value), lab.unit)}"
     return Evidence(label, shown, lab.day, lab.reference, note)
 
 
@@ -251,10 +252,13 @@ def medication_evidence(med: MedicationFact) -> Evidence:
     The drug is named by the chart's own wording (or the code set's drug name), never the internal agent
     key; the regimen is shown for every bone-modifying agent because RULES.md 7.1.5 makes it decide cards.
     """
-    parts = [med.display, _dose_text(med)]
-    every = interval_text(med.interval_days)
-    if every:
-        parts.append(every)
+    parts = [med.display]
+    # What the drug's own wording already says ("Vitamin D3 400 IU daily") is not said twice.
+    parts += [
+        text
+        for text in (_dose_text(med), interval_text(med.interval_days))
+        if text and text.lower() not in med.display.lower()
+    ]
     if med.regimen is not None:
         parts.append(REGIMEN_WORDS.get(med.regimen, REGIMEN_WORDS["unknown"]))
     label = "Drafted order" if med.is_draft else "Medication order"

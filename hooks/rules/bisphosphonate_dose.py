@@ -168,7 +168,7 @@ def _values(facts: ClinicalFacts, t: Thresholds, first: DoseCheck, checks: list[
         "dose": fmt_number(first.order.dose_mg) if first.order.dose_mg is not None else "not stated",
         "right_dose": fmt_number(first.right_dose) if first.right_dose is not None else "unknown",
         "reason": first.reason,
-        "crcl": f"{crcl:.0f}" if crcl is not None else "not computable",
+        "crcl": fmt_number(crcl) if crcl is not None else "not computable",
         "age": str(facts.patient.age_years) if facts.patient.age_years is not None else "unknown",
         "elderly_age": fmt_number(t["incadronate_elderly_age_above"]),
         "regimen_note": regimen_note(tuple(c.order for c in checks)),

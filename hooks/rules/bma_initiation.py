@@ -159,8 +159,8 @@ def _before_first_dose(facts: ClinicalFacts) -> str:
             "no calcium supplement now; calcium and vitamin D start once calcium is back to normal."
         )
     return (
-        "Before the first dose: calcium and vitamin D, an oral examination, and calcium, creatinine and ALP "
-        "results (see the related cards)."
+        "Before the first dose: calcium and vitamin D, an oral exam, and calcium, creatinine and ALP results "
+        "(related cards)."
     )
 
 

@@ -113,7 +113,7 @@ def alp_feature(facts: ClinicalFacts, t: Thresholds) -> Feature | None:
         return None
     shown = replace(
         lab_evidence("ALP above the upper limit", alp),
-        note=f"upper limit {fmt_number(limit)} U/L ({source})",
+        note=f"upper limit {fmt_number(limit)} U/L, {'default' if alp.high is None else 'laboratory'} range",
     )
     return Feature("elevated ALP", alp.day, shown)
 

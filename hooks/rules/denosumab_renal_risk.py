@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from fhir_mappings.facts import ClinicalFacts, Evidence
 from fhir_mappings.thresholds import Thresholds
+from fhir_mappings.units import value_with_unit
 from hooks.findings import ActionSpec, Finding, SuggestionSpec
 from hooks.rule_registry import rule
 from hooks.rules._shared import (
@@ -77,11 +78,12 @@ def renal_reasons(facts: ClinicalFacts, t: Thresholds) -> tuple[str, tuple[Evide
     if crcl is not None:
         if crcl < below:
             evidence = facts.crcl.evidence if facts.crcl else ()
-            return f"creatinine clearance {crcl:.0f} mL/min (Cockcroft-Gault)", evidence
+            return f"creatinine clearance {fmt_number(crcl)} mL/min (Cockcroft-Gault)", evidence
         return None
     egfr = facts.latest("egfr")
     if egfr is not None and egfr.value < below:
-        shown = f"eGFR {fmt_number(egfr.reported_value)} {egfr.reported_unit} (CrCl could not be computed)"
+        egfr_text = value_with_unit(fmt_number(egfr.reported_value), egfr.reported_unit)
+        shown = f"eGFR {egfr_text} (CrCl could not be computed)"
         return shown, (lab_evidence("eGFR (creatinine clearance could not be computed)", egfr),)
     return None
 

@@ -77,9 +77,8 @@ NICE_NG234 = (
     "compression (dexamethasone for people with neurological symptoms or signs of MSCC); not in the consensus"
 )
 STEROID_NOTE = (
-    "Corticosteroids: follow the local compression protocol. NICE NG234 (2023) advises dexamethasone for "
-    "people with neurological symptoms or signs of metastatic spinal cord compression; no order is suggested "
-    "here."
+    "Corticosteroids: follow the local protocol (NICE NG234: dexamethasone if neurological symptoms or "
+    "signs); not ordered here."
 )
 
 

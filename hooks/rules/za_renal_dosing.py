@@ -38,6 +38,7 @@ from dataclasses import replace
 
 from fhir_mappings.facts import ClinicalFacts, Evidence, LabResult, MedicationFact
 from fhir_mappings.thresholds import Thresholds
+from fhir_mappings.units import value_with_unit
 from hooks.findings import INDICATOR_ORDER, ActionSpec, Finding, SuggestionSpec
 from hooks.rule_registry import rule
 from hooks.rules._renal import CreatinineRise, ZaBaseline, creatinine_rise, recent_creatinine, za_baseline
@@ -154,7 +155,7 @@ def _egfr(facts: ClinicalFacts) -> LabResult | None:
 def _egfr_text(egfr: LabResult | None) -> str:
     if egfr is None:
         return "none on file"
-    return f"{fmt_number(egfr.reported_value)} {egfr.reported_unit} ({egfr.day.isoformat()})"
+    return f"{value_with_unit(fmt_number(egfr.reported_value), egfr.reported_unit)} ({egfr.day.isoformat()})"
 
 
 def _order_evidence(facts: ClinicalFacts, order: MedicationFact) -> tuple[Evidence, ...]:

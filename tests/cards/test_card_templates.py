@@ -124,3 +124,33 @@ def test_a_less_than_sign_in_prose_is_not_mistaken_for_a_tag(tmp_path: Path) -> 
     )
     template = parse_card_template(_write(tmp_path, "BMA-INITIATION", text))
     assert template.variants["default"].placeholders == {"crcl"}
+
+
+def test_a_detail_of_more_than_three_lines_is_refused_and_the_rationale_holds_the_rest(
+    tmp_path: Path,
+) -> None:
+    """Issue 12: a card says what to do in at most three lines; the explanation is the variant's rationale."""
+    long = VALID.format(rule_id="BMA-INITIATION").replace(
+        "      Confirmed bone metastasis and no active agent.\n",
+        "      One.\n      Two.\n\n      Three.\n      Four.\n",
+    )
+    with pytest.raises(CardTemplateError, match=r"variants.default.detail' has 4 lines \(limit 3\)"):
+        parse_card_template(_write(tmp_path, "BMA-INITIATION", long))
+    kept = VALID.format(rule_id="BMA-INITIATION") + "    rationale: |\n      Why, for {who}.\n"
+    template = parse_card_template(_write(tmp_path, "BMA-INITIATION", kept))
+    assert template.variants["default"].rationale == "Why, for {who}."
+    assert template.rationale("default", {"who": "a *clinician*"}, lambda v: v.replace("*", "\\*")) == (
+        "Why, for a \\*clinician\\*."
+    )
+
+
+def test_every_shipped_variant_keeps_its_long_explanation_as_rationale() -> None:
+    """The wording cut from the cards is not lost: the SMART app shows it."""
+    templates = load_card_templates()
+    missing = [
+        f"{rule}:{name}"
+        for rule, template in templates.items()
+        for name, variant in template.variants.items()
+        if len(variant.rationale) < 80
+    ]
+    assert missing == []

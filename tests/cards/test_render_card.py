@@ -13,11 +13,18 @@ from hooks.cards import (
     OVERRIDE_REASON_SYSTEM,
     SOURCE_LABEL,
     PlaceholderError,
+    short_source,
+    unbreakable_dates,
 )
 from hooks.code_systems import RULE_SYSTEM
 from hooks.findings import ActionSpec, Finding, SuggestionSpec
 from hooks.orders import UnknownDraftOrder
 from tests.cards.conftest import PROLIA_DRAFT_REF, ZA_DRAFT_REF, dose_finding
+
+
+def day(iso: str) -> str:
+    """A date as the card writes it (non-breaking hyphens)."""
+    return unbreakable_dates(iso)
 
 
 def test_summary_is_filled_from_the_finding_values(render) -> None:
@@ -52,50 +59,58 @@ def test_the_card_uuid_is_a_uuid4_unless_given(render) -> None:
 
 def test_evidence_table_shows_value_with_unit_date_and_reference(render) -> None:
     detail = render(dose_finding())["detail"]
-    assert "**Evidence**" in detail
-    assert "| What | Value | Date | Source reference |" in detail
-    assert "| Creatinine | 1.6 mg/dL | 2026-11-20 | Observation/crea-1 |" in detail
-    assert "| Body weight | 64 kg (within 90 days) | 2026-11-02 | Observation/weight-7 |" in detail
+    assert "| What | Value | Date | Record |" in detail
+    assert f"| Creatinine | 1.6 mg/dL | {day('2026-11-20')} | Observation/crea-1 |" in detail
+    assert f"| Body weight | 64 kg (within 90 days) | {day('2026-11-02')} | Observation/weight-7 |" in detail
     assert "| Age | 71 years | not recorded | Patient/lung-42 |" in detail
 
 
-def test_an_evidence_datetime_shows_its_day_and_a_missing_reference_says_so(render) -> None:
+def test_an_evidence_datetime_shows_its_day_and_a_calculated_value_says_so(render) -> None:
     from datetime import UTC, datetime
 
     evidence = (Evidence("Calcium", "2.01 mmol/L", datetime(2026, 11, 21, 8, 30, tzinfo=UTC), None),)
     detail = render(dose_finding(evidence=evidence))["detail"]
-    assert "| Calcium | 2.01 mmol/L | 2026-11-21 | not recorded |" in detail
+    assert f"| Calcium | 2.01 mmol/L | {day('2026-11-21')} | calculated |" in detail
+
+
+def test_a_date_never_breaks_across_lines(render) -> None:
+    """Browsers break 2026-11-21 at its hyphens in a narrow column; non-breaking hyphens look the same."""
+    detail = render(dose_finding())["detail"]
+    assert "2026-11-20" not in detail
+    assert "2026\u201111\u201120" in detail
+
+
+def test_the_same_result_under_two_labels_is_one_row(render) -> None:
+    same = Evidence("Latest creatinine", "1.6 mg/dL", date(2026, 11, 20), "Observation/crea-1")
+    detail = render(dose_finding(evidence=(*dose_finding().evidence, same)))["detail"]
+    assert detail.count("Observation/crea-1") == 1
+    assert "| Creatinine (also\\: latest) | 1.6 mg/dL |" in detail
 
 
 def test_missing_data_is_listed_and_the_card_says_nothing_was_guessed(render) -> None:
     finding = dose_finding(missing=("body weight within 90 days", "sex"))
     detail = render(finding)["detail"]
-    assert "**Missing data**" in detail
-    assert "did not guess" in detail
-    assert "- body weight within 90 days\n- sex" in detail
+    assert "| body weight within 90 days | **missing** (not in the record; not guessed) |" in detail
+    assert "| sex | **missing** (not in the record; not guessed) |" in detail
 
 
-def test_no_missing_data_section_when_nothing_is_missing(render) -> None:
-    assert "Missing data" not in render(dose_finding())["detail"]
+def test_no_missing_data_row_when_nothing_is_missing(render) -> None:
+    assert "missing" not in render(dose_finding())["detail"]
 
 
-def test_sources_line_names_the_consensus_section_and_outside_numbers(render) -> None:
+def test_sources_line_names_the_consensus_section_and_outside_numbers_briefly(render) -> None:
     detail = render(dose_finding())["detail"]
-    assert detail.rstrip().endswith(
-        f"**Source**: {SOURCE_LABEL}, section 6.3.3. "
-        "Numbers from outside the consensus: zoledronic acid label (renal dose table)."
-    )
+    assert detail.rstrip().endswith("**Source:** Consensus 6.3.3 · zoledronic acid label")
+    assert SOURCE_LABEL not in detail  # card.source carries it, and the EHR shows that
     info = render(Finding("EXAMPLE-INFO", "info"))["detail"]
-    assert (
-        f"**Source**: {SOURCE_LABEL}, Table 1 instructions. Numbers from outside the consensus: none." in info
-    )
+    assert info.rstrip().endswith("**Source:** Consensus Table 1 instructions")
 
 
 def test_detail_blocks_come_in_order(render) -> None:
     detail = render(dose_finding(missing=("sex",)))["detail"]
     order = [
         detail.index(marker)
-        for marker in ("Creatinine clearance is", "**Evidence**", "**Missing data**", "**Source**")
+        for marker in ("Creatinine clearance is", "| What |", "| sex | **missing**", "**Source:**")
     ]
     assert order == sorted(order)
 
@@ -276,6 +291,57 @@ def test_summary_values_are_kept_on_one_line(render) -> None:
 def test_evidence_from_a_date_object_is_iso(render) -> None:
     evidence = (Evidence("ALP", "180 U/L", date(2026, 1, 5), "Observation/alp-1"),)
     assert (
-        "| ALP | 180 U/L | 2026-01-05 | Observation/alp-1 |"
+        f"| ALP | 180 U/L | {day('2026-01-05')} | Observation/alp-1 |"
         in render(dose_finding(evidence=evidence))["detail"]
     )
+
+
+def test_a_card_links_to_the_smart_app_when_the_public_url_is_known(render) -> None:
+    """CDS Hooks 2.0 SMART link; appContext names the rule and this card, so the app opens on it."""
+    card = render(dose_finding(), public_base_url="https://cds.example.org/bonemet/")
+    smart, doi = card["links"]
+    assert smart == {
+        "label": "Bone health review",
+        "url": "https://cds.example.org/bonemet/smart/launch",
+        "type": "smart",
+        "appContext": f'{{"rule":"EXAMPLE-DOSE-CHECK","card":"{card["uuid"]}"}}',
+    }
+    assert doi["url"] == CONSENSUS_URL and doi["type"] == "absolute"
+
+
+def test_without_a_public_url_there_is_no_smart_link(render) -> None:
+    """An offline run with no BONEMET_PUBLIC_URL has no URL to give: the DOI link only."""
+    assert [link["type"] for link in render(dose_finding())["links"]] == ["absolute"]
+
+
+@pytest.mark.parametrize(
+    ("source", "short"),
+    [
+        ("CTCAE v5 (hypercalcemia grades)", "CTCAE v5"),
+        (
+            "Zoledronic acid label (creatinine rise: withhold until within 10% of baseline)",
+            "Zoledronic acid label",
+        ),
+        ("ALP upper limit 129 U/L: catalog default", "ALP upper limit 129 U/L (service default)"),
+        (
+            "hypercalcemia from CTCAE v5 grade 2: catalog (MDT-REFERRAL: grade >= 2 raises the card)",
+            "hypercalcemia from CTCAE v5 grade 2 (service default)",
+        ),
+        (
+            "follow-up every 12 months: consensus 5.1.4 (once or twice a year); catalog default 12 months",
+            "follow-up every 12 months (consensus 5.1.4)",
+        ),
+        (
+            "corticosteroids: NICE guideline NG234 (2023), Spinal metastases (dexamethasone); not consensus",
+            "corticosteroids (NICE guideline NG234)",
+        ),
+        ("Xgeva (denosumab) label: severe hypocalcemia more frequent with CrCl < 30 mL/min", "Xgeva label"),
+        (
+            "Del Conte et al., Bone metastasis and ICIs, Int J Mol Sci 2022;23, doi:10.3390/ijms23126832",
+            "Del Conte et al. doi:10.3390/ijms23126832",
+        ),
+    ],
+)
+def test_an_outside_source_is_named_in_a_few_words(source, short) -> None:
+    assert short_source(source) == short
+    assert "catalog" not in short_source(source)

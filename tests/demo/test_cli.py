@@ -116,3 +116,15 @@ def test_evaluate_refuses_what_the_route_refuses(capsys, tmp_path):
         path.write_text(json.dumps(body))
         assert main(["evaluate", "--hook", hook, str(path)]) == 1
         assert message in capsys.readouterr().err
+
+
+def test_evaluate_links_cards_to_the_smart_app_only_when_bonemet_public_url_is_set(capsys, monkeypatch):
+    """Offline there is no request to take a URL from: the deployment's URL, or no SMART link."""
+    patient = INDEX.patient("demo-09-mirels")
+    monkeypatch.delenv("BONEMET_PUBLIC_URL", raising=False)
+    _, out, _ = _evaluate(capsys, "--json", "--now", REFERENCE, str(patient.path))
+    assert [link["type"] for link in json.loads(out)["cards"][0]["links"]] == ["absolute"]
+    monkeypatch.setenv("BONEMET_PUBLIC_URL", "https://cds.hospital.example/")
+    _, out, _ = _evaluate(capsys, "--json", "--now", REFERENCE, str(patient.path))
+    smart = [link for link in json.loads(out)["cards"][0]["links"] if link["type"] == "smart"]
+    assert [link["url"] for link in smart] == ["https://cds.hospital.example/smart/launch"]

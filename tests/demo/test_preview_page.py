@@ -58,3 +58,12 @@ def test_only_http_links_are_links():
     assert safe_url("javascript:alert(1)") is None
     assert safe_url("data:text/html,x") is None
     assert safe_url(None) is None
+
+
+def test_every_previewed_card_links_to_the_smart_app(client):
+    html = client.get("/preview/patient-view/demo-01-new-bm").get_data(as_text=True)
+    cards = html.count('<article class="card')
+    assert cards == 4
+    assert html.count('<li class="link-smart"') == cards
+    assert html.count('href="http://localhost/smart/launch"') == cards
+    assert 'data-app-context="{&#34;rule&#34;:&#34;BMA-INITIATION&#34;' in html

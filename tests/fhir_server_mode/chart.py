@@ -10,6 +10,7 @@ because the service evaluates at the time of the call.
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -169,14 +170,25 @@ def hook_body(pid: str, *, server: str | None, prefetch: dict[str, Any] | None =
     return body
 
 
+def _app_context(raw: str) -> dict[str, Any]:
+    context = json.loads(raw)
+    context.pop("card", None)
+    return context
+
+
 def rule_ids(cards: list[dict[str, Any]]) -> list[str]:
     return [card["source"]["topic"]["code"] for card in cards]
 
 
 def comparable(value: Any) -> Any:
-    """Cards without their per-call `uuid`s (cards and suggestions get new ones on every call)."""
+    """Cards without their per-call `uuid`s (cards and suggestions get new ones on every call, and a
+    SMART link's appContext names its card's)."""
     if isinstance(value, dict):
-        return {k: comparable(v) for k, v in value.items() if k != "uuid"}
+        return {
+            k: _app_context(v) if k == "appContext" else comparable(v)
+            for k, v in value.items()
+            if k != "uuid"
+        }
     if isinstance(value, list):
         return [comparable(v) for v in value]
     return value

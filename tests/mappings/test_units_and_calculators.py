@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from fhir_mappings.build_facts import build_facts
 from fhir_mappings.codesets import load_codesets
 from fhir_mappings.thresholds import Thresholds
-from fhir_mappings.units import UnitError, to_canonical
+from fhir_mappings.units import UnitError, display_unit, to_canonical, value_with_unit
 from tests.mappings.fhir_builders import ICD10, PID, chart, condition, observation, patient
 
 NOW = datetime(2026, 11, 23, 12, tzinfo=UTC)
@@ -145,3 +145,13 @@ def test_same_patient_in_chinese_and_us_units_and_codes_gets_equal_facts():
     )
     assert cn.calcium.status == us.calcium.status == "low"
     assert cn.crcl.value_ml_min == pytest.approx(us.crcl.value_ml_min, rel=5e-3)
+
+
+@pytest.mark.parametrize(
+    ("unit", "shown"),
+    [("{score}", ""), ("mg/dL", "mg/dL"), ("mL/min/{1.73_m2}", "mL/min/1.73 m\u00b2"), ("1", ""), ("", "")],
+)
+def test_a_unit_is_shown_without_ucum_annotations(unit, shown):
+    """ "5 {score}" reads "5": UCUM annotations are for machines (issue 12)."""
+    assert display_unit(unit) == shown
+    assert value_with_unit("5", unit) == ("5 " + shown if shown else "5")

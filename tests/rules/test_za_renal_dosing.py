@@ -211,7 +211,7 @@ def test_crcl_not_computable_fires_cannot_assess_with_egfr_context():
     assert (finding.indicator, finding.variant) == ("info", "cannot-assess")
     assert finding.missing == ("body weight within 90 days",)
     assert finding.values["missing"] == "body weight within 90 days"
-    assert finding.values["egfr"].startswith("48 mL/min/{1.73_m2}")
+    assert finding.values["egfr"].startswith("48 mL/min/1.73 m\u00b2")  # the UCUM annotation, in words
     assert egfr.reference in evidence_refs(finding)
     assert finding.suggestions == ()
 
