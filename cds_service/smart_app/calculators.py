@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from fhir_mappings.creatinine_clearance import format_clearance
 from fhir_mappings.facts import ClinicalFacts, Evidence
 from fhir_mappings.thresholds import Thresholds
 from hooks.rules._shared import calcium_basis_label, fmt_number
@@ -67,7 +68,11 @@ def _cockcroft_gault(facts: ClinicalFacts, t: Thresholds) -> Calculator:
         missing = ", ".join(crcl.missing) if crcl else "everything"
         return Calculator("crcl", "Creatinine clearance", formula, inputs, f"not computed: missing {missing}")
     return Calculator(
-        "crcl", "Creatinine clearance", formula, inputs, f"{fmt_number(round(crcl.value_ml_min))} mL/min"
+        "crcl",
+        "Creatinine clearance",
+        formula,
+        inputs,
+        f"{format_clearance(round(crcl.value_ml_min, 1))} mL/min",
     )
 
 

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from cds_service.preview import render_markdown
 from cds_service.smart_app import plots
 from cds_service.smart_app.calculators import Calculator, calculators
 from cds_service.smart_app.chart import ChartReview
@@ -25,6 +26,7 @@ from cds_service.smart_app.verdicts import rule_verdicts
 from fhir_mappings.thresholds import Thresholds
 from hooks.card_template import CardTemplate
 from hooks.explain import RuleVerdict
+from hooks.markdown import escape_markdown
 
 RULE_ID = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,63}$")
 
@@ -56,6 +58,8 @@ class ReviewPage:
     highlighted: str | None
     unavailable: dict[str, str]
     as_of: str
+    explanations: dict[str, str]
+    """Rule ID -> the fired card's long explanation as HTML: the text the card itself leaves out."""
 
 
 def parse_app_context(raw: Any) -> AppContext:
@@ -88,15 +92,32 @@ def review_page(
         ("creatinine", "Creatinine and creatinine clearance (Cockcroft-Gault)", [creatinine, crcl]),
         ("alp", "Alkaline phosphatase (ALP)", [alp]),
     ]
+    verdicts = rule_verdicts(facts, t, chart.unavailable_types, templates, context.rule)
     return ReviewPage(
         plots=[
             Plot(key, title, plots.time_plot(panels, doses), panels, doses) for key, title, panels in drawn
         ],
         doses=doses,
         timeline=course_timeline(facts),
-        verdicts=rule_verdicts(facts, t, chart.unavailable_types, templates, context.rule),
+        verdicts=verdicts,
         calculators=calculators(facts, t),
         highlighted=context.rule,
         unavailable=chart.unavailable,
         as_of=facts.today.isoformat(),
+        explanations=explanations(verdicts, templates),
     )
+
+
+def explanations(verdicts: list[RuleVerdict], templates: Mapping[str, CardTemplate]) -> dict[str, str]:
+    """A card says what to do in three lines; the reasoning behind it (the template variant's rationale,
+    filled with the card's own values) is shown here, one click away (issue 12). EHR text in the values is
+    escaped, and the Markdown renderer refuses raw HTML, as on the preview page."""
+    shown = {}
+    for verdict in verdicts:
+        finding, template = verdict.finding, templates.get(verdict.rule_id)
+        if verdict.status != "fired" or finding is None or template is None:
+            continue
+        text = template.rationale(finding.variant, finding.values, escape_markdown).strip()
+        if text:
+            shown[verdict.rule_id] = render_markdown(text)
+    return shown

@@ -96,8 +96,8 @@ def creatinine_series(facts: ClinicalFacts, t: Thresholds) -> tuple[Series, Seri
         crcl = clearance_at(facts.patient, r, facts.labs, facts.today, t)
         if crcl.value_ml_min is not None:
             note = next((e.note for e in crcl.evidence if e.reference is None), "")
-            # whole mL/min, as the cards state it (a card's 81 is the table's 81, not 81.1)
-            clearance.append(Point(r.day, float(round(crcl.value_ml_min)), "mL/min", note, r.reference))
+            # one decimal, as the cards state it (fhir_mappings.creatinine_clearance.format_clearance)
+            clearance.append(Point(r.day, round(crcl.value_ml_min, 1), "mL/min", note, r.reference))
     upper = [r.high for r in results if r.high is not None]
     if upper:
         limits, source = (("upper limit", upper[-1]),), "laboratory reference range"

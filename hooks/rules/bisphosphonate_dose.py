@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from fhir_mappings.creatinine_clearance import format_clearance
 from fhir_mappings.facts import ClinicalFacts, MedicationFact
 from fhir_mappings.thresholds import Thresholds
 from hooks.findings import ActionSpec, Finding, SuggestionSpec
@@ -206,4 +207,5 @@ def _right_text(order: MedicationFact, facts: ClinicalFacts, t: Thresholds) -> s
         return f"{order.display}: {dose} mg is within the {most} mg maximum"
     crcl = facts.crcl.value_ml_min if facts.crcl else None
     right = fmt_number(ibandronate_dose(facts, t))
-    return f"{order.display}: {dose} mg is the label dose ({right} mg at CrCl {crcl:.0f} mL/min)"
+    at = format_clearance(round(crcl, 1)) if crcl is not None else "unknown"
+    return f"{order.display}: {dose} mg is the label dose ({right} mg at CrCl {at} mL/min)"

@@ -23,6 +23,7 @@ card says which measure decided.
 
 from __future__ import annotations
 
+from fhir_mappings.creatinine_clearance import format_clearance
 from fhir_mappings.facts import ClinicalFacts, Evidence
 from fhir_mappings.thresholds import Thresholds
 from fhir_mappings.units import value_with_unit
@@ -151,7 +152,8 @@ def _kidneys_fine(facts: ClinicalFacts, t: Thresholds) -> str:
     below = fmt_number(t["denosumab_renal_risk_crcl_below"])
     crcl = facts.crcl.value_ml_min if facts.crcl else None
     if crcl is not None:
-        return f"Creatinine clearance {crcl:.0f} mL/min (Cockcroft-Gault) is not below {below}; no dialysis"
+        crcl_text = format_clearance(round(crcl, 1))
+        return f"Creatinine clearance {crcl_text} mL/min (Cockcroft-Gault) is not below {below}; no dialysis"
     egfr = facts.latest("egfr")
     if egfr is not None:
         return (

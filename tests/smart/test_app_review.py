@@ -19,6 +19,7 @@ from cds_service.smart_app import views
 from cds_service.smart_app.chart import ChartReview
 from cds_service.smart_app.page import parse_app_context
 from cds_service.smart_app.session import SESSION_COOKIE, AppSession
+from fhir_mappings.creatinine_clearance import format_clearance
 
 SVG = "{http://www.w3.org/2000/svg}"
 CALCIUM_CODES = {"17861-6", "2000-8", "29265-6"}
@@ -94,7 +95,11 @@ def test_zoledronic_acid_patient_plots_every_result_with_each_dose_marked(review
     assert dose_marks(calcium, "calcium") == dose_marks(alp, "alp") == doses
     assert dose_marks(creatinine, "creatinine") == dose_marks(creatinine, "crcl") == doses
     assert html.count('<tr class="point">') == 1 + 2 + 1 + 1  # calcium, creatinine, CrCl, ALP tables
-    assert "35 mL/min" in html  # Cockcroft-Gault result, with its inputs
+    # Cockcroft-Gault result (about 35 mL/min), written as the ZA-RENAL-DOSING card writes it
+    crcl = f"{format_clearance(round(chart.facts.crcl.value_ml_min, 1))} mL/min"
+    assert 34 <= chart.facts.crcl.value_ml_min <= 36
+    assert crcl in html
+    assert any(crcl in card["detail"] for card in chart.cards)
     assert re.search(r"<td>Creatinine</td><td>1.6 mg/dL</td>", html)
 
 
@@ -147,3 +152,15 @@ def test_the_page_has_no_script_and_draws_text_as_text(review):
     calcium = svg_of(html, "calcium")
     assert calcium.findall(f".//{SVG}text")  # svg.fonttype none: labels are text, not paths
     assert "mmol/L" in html  # the Chinese hospital's calcium stays in its own unit system
+
+
+def test_the_long_explanation_a_card_leaves_out_is_shown_for_each_fired_rule(review):
+    """Cards keep three lines; the variant's rationale (the old long detail) is one click away, here."""
+    html, chart, _bundle = review("demo-01-new-bm", '{"rule": "ORAL-EXAM", "card": "c1"}')
+    from_card = html.split('id="from-card"', 1)[1].split("</section>", 1)[0]
+    assert 'class="explanation"' in from_card
+    assert "osteonecrosis" in from_card.lower()
+    assert html.count("<summary>Why this card</summary>") == len(chart.fired_rule_ids)
+    initiation = next(c for c in chart.cards if c["source"]["topic"]["code"] == "BMA-INITIATION")
+    explained = html.split('data-rule-id="BMA-INITIATION"', 1)[1].split("</tr>", 1)[0]
+    assert len(explained) > 2 * len(initiation["detail"].split("| What", 1)[0])  # more than the card says
