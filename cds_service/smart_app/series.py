@@ -120,7 +120,15 @@ def alp_series(facts: ClinicalFacts, t: Thresholds) -> Series:
     if not results:
         return Series("alp", "U/L", (), (), "")
     limit, source = alp_upper_limit(facts, results[-1], t)
-    return Series("alp", results[-1].unit, points, (("upper limit", limit),), source)
+    return Series("alp", results[-1].unit, points, (("upper limit", limit),), plain_source(source))
+
+
+def plain_source(source: str) -> str:
+    """The threshold file says "catalog default" for the rule catalog's number; a clinician reads it as the
+    service's default, which a site may change (the cards say the same, `hooks.cards.short_source`)."""
+    return source.replace("catalog default reference range", "service default range").replace(
+        "catalog default", "service default"
+    )
 
 
 def _reported(result: LabResult) -> str:

@@ -164,3 +164,10 @@ def test_the_long_explanation_a_card_leaves_out_is_shown_for_each_fired_rule(rev
     initiation = next(c for c in chart.cards if c["source"]["topic"]["code"] == "BMA-INITIATION")
     explained = html.split('data-rule-id="BMA-INITIATION"', 1)[1].split("</tr>", 1)[0]
     assert len(explained) > 2 * len(initiation["detail"].split("| What", 1)[0])  # more than the card says
+
+
+@pytest.mark.parametrize("patient", ["demo-01-new-bm", "demo-02-za-kidney", "demo-08-cn-hospital"])
+def test_the_page_uses_no_catalog_jargon(review, patient):
+    html, _chart, _bundle = review(patient)
+    visible = re.sub(r'src="data:[^"]*"', "", html)  # the plots' own text is checked by the SVG tests
+    assert "catalog default" not in visible
