@@ -87,9 +87,9 @@ def render_card(
         )
     summary, detail = template.fill(finding.variant, finding.values, _escape_value)
     uuid = card_uuid or str(uuid4())
-    links = [{"label": "Consensus full text (DOI)", "url": CONSENSUS_URL, "type": "absolute"}]
-    if public_base_url:
-        links.insert(0, smart_link(public_base_url, finding.rule_id, uuid))
+    # The consensus DOI is card.source.url, which every EHR shows with the source label: a second link to
+    # it would be a doubled source and one more line on every card (issue 12).
+    links = [smart_link(public_base_url, finding.rule_id, uuid)] if public_base_url else []
     card: dict[str, Any] = {
         "uuid": uuid,
         "summary": plain_text(summary, max_chars=SUMMARY_MAX_CHARS),
@@ -97,8 +97,9 @@ def render_card(
         "detail": card_detail(detail, finding, template),
         "source": card_source(template),
         "overrideReasons": override_reasons(),
-        "links": links,
     }
+    if links:  # CDS Hooks: no empty arrays
+        card["links"] = links
     suggestions = [
         _suggestion(
             spec,

@@ -141,10 +141,11 @@ def test_override_reasons_offer_the_four_catalog_reasons_with_displays(render) -
     assert all(r["system"] == OVERRIDE_REASON_SYSTEM and r["display"] for r in reasons)
 
 
-def test_links_point_at_the_consensus_doi(render) -> None:
-    assert render(dose_finding())["links"] == [
-        {"label": "Consensus full text (DOI)", "url": CONSENSUS_URL, "type": "absolute"}
-    ]
+def test_the_consensus_doi_is_the_source_not_a_second_link(render) -> None:
+    """EHRs show card.source with its URL: a DOI link beside it would be a doubled source (issue 12)."""
+    card = render(dose_finding(), public_base_url="https://cds.example.org/")
+    assert card["source"]["url"] == CONSENSUS_URL
+    assert [link["type"] for link in card["links"]] == ["smart"]
 
 
 def test_suggestions_carry_uuid_label_recommendation_and_selection_behavior(render) -> None:
@@ -299,19 +300,18 @@ def test_evidence_from_a_date_object_is_iso(render) -> None:
 def test_a_card_links_to_the_smart_app_when_the_public_url_is_known(render) -> None:
     """CDS Hooks 2.0 SMART link; appContext names the rule and this card, so the app opens on it."""
     card = render(dose_finding(), public_base_url="https://cds.example.org/bonemet/")
-    smart, doi = card["links"]
+    (smart,) = card["links"]
     assert smart == {
         "label": "Bone health review",
         "url": "https://cds.example.org/bonemet/smart/launch",
         "type": "smart",
         "appContext": f'{{"rule":"EXAMPLE-DOSE-CHECK","card":"{card["uuid"]}"}}',
     }
-    assert doi["url"] == CONSENSUS_URL and doi["type"] == "absolute"
 
 
 def test_without_a_public_url_there_is_no_smart_link(render) -> None:
-    """An offline run with no BONEMET_PUBLIC_URL has no URL to give: the DOI link only."""
-    assert [link["type"] for link in render(dose_finding())["links"]] == ["absolute"]
+    """An offline run with no BONEMET_PUBLIC_URL has no URL to give: no links at all (no empty array)."""
+    assert "links" not in render(dose_finding())
 
 
 @pytest.mark.parametrize(

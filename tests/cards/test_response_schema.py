@@ -93,7 +93,8 @@ def card(render) -> dict[str, Any]:
                 SuggestionSpec("Remove", (ActionSpec("delete", target=ZA_DRAFT_REF),)),
             ),
             selection_behavior="at-most-one",
-        )
+        ),
+        public_base_url="https://cds.example.org/",
     )
 
 
@@ -127,7 +128,7 @@ def _break(card: dict[str, Any], edit) -> dict[str, Any]:
         ("unknown action type", lambda c: c["suggestions"][0]["actions"][0].update(type="replace")),
         ("suggestion uuid not a uuid", lambda c: c["suggestions"][0].update(uuid="s-1")),
         ("link type", lambda c: c["links"][0].update(type="relative")),
-        ("appContext on absolute link", lambda c: c["links"][0].update(appContext="x")),
+        ("appContext on absolute link", lambda c: c["links"][0].update(type="absolute", appContext="x")),
         ("misspelt field", lambda c: c.update(overrideReason=[])),
         ("empty links", lambda c: c.update(links=[])),
     ],

@@ -123,7 +123,7 @@ def test_evaluate_links_cards_to_the_smart_app_only_when_bonemet_public_url_is_s
     patient = INDEX.patient("demo-09-mirels")
     monkeypatch.delenv("BONEMET_PUBLIC_URL", raising=False)
     _, out, _ = _evaluate(capsys, "--json", "--now", REFERENCE, str(patient.path))
-    assert [link["type"] for link in json.loads(out)["cards"][0]["links"]] == ["absolute"]
+    assert "links" not in json.loads(out)["cards"][0]
     monkeypatch.setenv("BONEMET_PUBLIC_URL", "https://cds.hospital.example/")
     _, out, _ = _evaluate(capsys, "--json", "--now", REFERENCE, str(patient.path))
     smart = [link for link in json.loads(out)["cards"][0]["links"] if link["type"] == "smart"]
