@@ -13,6 +13,7 @@ by markdown-it-py in CommonMark mode with raw HTML disabled, so a card cannot in
 
 from __future__ import annotations
 
+import re
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 from urllib.parse import urlsplit
@@ -41,8 +42,20 @@ def _version() -> str:
 
 
 def render_markdown(text: str) -> str:
-    """Card Markdown to HTML: raw HTML is escaped, javascript:/data: links are refused by markdown-it."""
-    return _markdown.render(text)
+    """Card Markdown to HTML: raw HTML is escaped, javascript:/data: links are refused by markdown-it.
+
+    Each FHIR reference (`Observation/abc-1`) is kept on one line by a span, so a Record cell naming two
+    (a calculated value's inputs) wraps between them, never at a hyphen inside one."""
+    html = _markdown.render(text)
+    return _TEXT_NODE.sub(lambda m: ">" + _REFERENCE.sub(_unbroken, m.group(1)) + "<", html)
+
+
+_TEXT_NODE = re.compile(r">([^<]+)<")
+_REFERENCE = re.compile(r"\b[A-Z][a-z][A-Za-z]+/[A-Za-z0-9.-]{0,63}[A-Za-z0-9]")
+
+
+def _unbroken(match: re.Match[str]) -> str:
+    return f'<span class="ref">{match.group(0)}</span>'
 
 
 def safe_url(url: Any) -> str | None:

@@ -55,7 +55,8 @@ def _from_total(labs: Labs, total: LabResult, t: Thresholds) -> CalciumAssessmen
     evidence = (_evidence(total), _evidence(albumin))
     if _molar(total) == _si_albumin(albumin):
         corrected = _payne(total, albumin, t)
-        shown = (_with_corrected(evidence[0], corrected, "mmol/L" if _molar(total) else "mg/dL"), evidence[1])
+        unit = "mmol/L" if _molar(total) else "mg/dL"
+        shown = (_with_corrected(evidence[0], corrected, unit, evidence[1]), evidence[1])
         return _graded("albumin-corrected", total, corrected, total, shown, t)
     value = total.value + t["calcium_correction_factor_mg_dl"] * (
         t["calcium_correction_albumin_g_dl"] - albumin.value
@@ -66,6 +67,7 @@ def _from_total(labs: Labs, total: LabResult, t: Thresholds) -> CalciumAssessmen
         total.day,
         None,
         "calcium and albumin were reported in different unit systems: both converted to mg/dL and g/dL",
+        calculated_from=(total.reference, albumin.reference),
     )
     return _graded("albumin-corrected", total, value, total, (*evidence, note), t, molar=False)
 
@@ -210,11 +212,16 @@ def _evidence(result: LabResult) -> Evidence:
     return Evidence(labels.get(result.analyte, result.analyte), shown, result.day, result.reference, note)
 
 
-def _with_corrected(total: Evidence, corrected: float, unit: str) -> Evidence:
+def _with_corrected(total: Evidence, corrected: float, unit: str, albumin: Evidence) -> Evidence:
     """The corrected value the card's text grades is a calculation: the total calcium's row shows it,
-    rounded as the text rounds it, so the clinician finds the text's number in the table."""
-    shown = f"corrected for albumin: {f'{round(corrected, 3):.2f}'.rstrip('0').rstrip('.')} {unit}"
-    return replace(total, note=f"{total.note}; {shown}" if total.note else shown)
+    rounded as the text rounds it, so the clinician finds the text's number in the table. It names the
+    albumin it used (and its day, when not the calcium's), so a card need not repeat the albumin's row."""
+    on_day = "" if albumin.when == total.when or albumin.when is None else f" on {albumin.when.isoformat()}"
+    value = f"{round(corrected, 3):.2f}".rstrip("0").rstrip(".")
+    shown = f"corrected for albumin {albumin.value}{on_day}: {value} {unit}"
+    note = f"{total.note}; {shown}" if total.note else shown
+    inputs = (albumin.reference,) if albumin.reference else ()
+    return replace(total, note=note, calculated_from=inputs)
 
 
 def _status(value: float, low: float, high: float) -> Literal["low", "normal", "high"]:

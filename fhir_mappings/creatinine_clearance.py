@@ -46,7 +46,10 @@ def calculated_evidence(
         f"({creatinine.day.isoformat()}), {weight.reported_value:g} {weight.reported_unit}"
         f"{weight_day}, age {patient.age_years}, {patient.sex}"
     )
-    return Evidence(label, f"{format_clearance(round(value, 1))} mL/min", creatinine.day, None, inputs)
+    shown = f"{format_clearance(round(value, 1))} mL/min"
+    return Evidence(
+        label, shown, creatinine.day, None, inputs, calculated_from=(creatinine.reference, weight.reference)
+    )
 
 
 def format_clearance(value: float) -> str:

@@ -33,6 +33,9 @@ class Evidence:
     when: date | None
     reference: str | None
     note: str = ""
+    calculated_from: tuple[str, ...] = ()
+    """References of the results this value was calculated from (CrCl: its creatinine and weight; corrected
+    calcium: its albumin), so a card can name them on the calculated row instead of repeating them."""
 
 
 @dataclass(frozen=True)

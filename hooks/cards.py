@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 from uuid import uuid4
@@ -171,18 +172,60 @@ def evidence_table(evidence: tuple[Evidence, ...]) -> str:
 
 def evidence_rows(evidence: tuple[Evidence, ...]) -> list[list[str]]:
     """One row per datum; the same result shown under two labels (latest and highest creatinine) is one
-    row naming both. A calculated value has no record of its own: its value names its inputs."""
-    merged: dict[tuple[str, str, str], list[str]] = {}
+    row naming both. A calculated value has no record of its own: its value names its inputs, its Record
+    cell their references, and an input row that would only repeat it is folded into it."""
+    rows = _merged_rows(evidence)
+    folded = {id(row) for row in rows for calc in rows if _folds_into(row, calc)}
+    return [
+        [escape_markdown(_merged_label(row.labels)), escape_markdown(row.value), row.day, _record(row)]
+        for row in rows
+        if id(row) not in folded
+    ]
+
+
+@dataclass
+class _Row:
+    value: str
+    day: str
+    item: Evidence
+    labels: list[str] = field(default_factory=list)
+
+
+def _merged_rows(evidence: tuple[Evidence, ...]) -> list[_Row]:
+    merged: dict[tuple[str, str, str | None, tuple[str, ...]], _Row] = {}
     for item in evidence:
         value = f"{item.value} ({item.note})" if item.note else item.value
-        reference = item.reference or CALCULATED
-        labels = merged.setdefault((value, _day(item.when), reference), [])
-        if item.label not in labels:
-            labels.append(item.label)
-    return [
-        [escape_markdown(_merged_label(labels)), escape_markdown(value), day, escape_markdown(reference)]
-        for (value, day, reference), labels in merged.items()
-    ]
+        key = (value, _day(item.when), item.reference, item.calculated_from)
+        row = merged.setdefault(key, _Row(value, key[1], item))
+        if item.label not in row.labels:
+            row.labels.append(item.label)
+    return list(merged.values())
+
+
+PLAIN_INPUT_LABELS = frozenset({"Creatinine", "Body weight", "Albumin"})
+"""Labels that say no more than the calculated row naming the result ("from creatinine 0.9 mg/dL", "corrected
+for albumin 4 g/dL"); "Baseline creatinine" or "Creatinine (also: latest)" say more, and keep their row."""
+
+
+def _folds_into(row: _Row, calc: _Row) -> bool:
+    """Issue 12: a card's table is short. An input row goes only when the calculated row already states its
+    value and day and will show its reference, so nothing the clinician reads is lost."""
+    item = row.item
+    if row is calc or item.reference is None or item.reference not in calc.item.calculated_from:
+        return False
+    if item.note or len(row.labels) != 1 or row.labels[0] not in PLAIN_INPUT_LABELS:
+        return False
+    states_value = re.search(rf"(?<![\d.]){re.escape(item.value)}(?![\d.])", calc.value) is not None
+    return states_value and (row.day == calc.day or row.day in calc.value)
+
+
+def _record(row: _Row) -> str:
+    """ "calculated from Observation/a, Observation/b" for a calculated value; a result corrected with
+    another (calcium with its albumin) names both."""
+    inputs = ", ".join(row.item.calculated_from)
+    if row.item.reference is None:
+        return escape_markdown(f"{CALCULATED} from {inputs}" if inputs else CALCULATED)
+    return escape_markdown(f"{row.item.reference}, {inputs}" if inputs else row.item.reference)
 
 
 def _merged_label(labels: list[str]) -> str:

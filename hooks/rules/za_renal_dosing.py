@@ -166,8 +166,7 @@ def _baseline_evidence(base: ZaBaseline) -> tuple[Evidence, ...]:
     if base.clearance is None or base.clearance.value_ml_min is None:
         return ()
     return tuple(
-        Evidence(f"Baseline {e.label[0].lower()}{e.label[1:]}", e.value, e.when, e.reference, e.note)
-        for e in base.clearance.evidence
+        replace(e, label=f"Baseline {e.label[0].lower()}{e.label[1:]}") for e in base.clearance.evidence
     )
 
 

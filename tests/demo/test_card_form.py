@@ -69,11 +69,14 @@ def test_bonemet_public_url_sets_the_smart_link_behind_a_proxy(app_factory):
 
 
 def test_crcl_reads_the_same_in_the_text_and_the_table(demo_cards):
-    """demo-01: CrCl 81.1 mL/min, once 81 in the table; its row names its inputs, not "not recorded"."""
+    """demo-01: CrCl 81.1 mL/min, once 81 in the table; its row names its inputs, not "not recorded", and
+    their records; the creatinine and weight rows it would only repeat are folded into it."""
     card = next(c for c in demo_cards["demo-01-new-bm"] if c["source"]["topic"]["code"] == "BMA-INITIATION")
     row = next(line for line in card["detail"].splitlines() if line.startswith("| Creatinine clearance"))
     assert "| 81.1 mL/min (from creatinine 0.9 mg/dL" in row and "74 kg, age 69, male)" in row
-    assert row.endswith("| calculated |")
+    inputs = "Observation/demo-01-new-bm-obs7, Observation/demo-01-new-bm-obs9"
+    assert row.endswith(f"| calculated from {inputs} |")
+    assert "| Creatinine |" not in card["detail"] and "| Body weight |" not in card["detail"]
     assert "CrCl 81.1" in card["detail"]
 
 
@@ -89,4 +92,6 @@ def test_the_corrected_calcium_the_text_grades_is_in_the_table(demo_cards):
     """demo-03 grades corrected calcium 8.06 mg/dL; the table once showed only total 7.9 and albumin 3.8."""
     detail = demo_cards["demo-03-hypocalcemia"][0]["detail"]
     assert "8.06 mg/dL" in detail.split("\n|", 1)[0]
-    assert "| Calcium (total) | 7.9 mg/dL (corrected for albumin\\: 8.06 mg/dL) |" in detail
+    row = "| Calcium (total) | 7.9 mg/dL (corrected for albumin 3.8 g/dL\\: 8.06 mg/dL) |"
+    assert row in detail and "| Albumin |" not in detail
+    assert "Observation/demo-03-hypocalcemia-obs8, Observation/demo-03-hypocalcemia-obs9 |" in detail

@@ -67,3 +67,12 @@ def test_every_previewed_card_links_to_the_smart_app(client):
     assert html.count('<li class="link-smart"') == cards
     assert html.count('href="http://localhost/smart/launch"') == cards
     assert 'data-app-context="{&#34;rule&#34;:&#34;BMA-INITIATION&#34;' in html
+
+
+def test_each_reference_stays_on_one_line_but_a_cell_of_several_wraps_between_them():
+    """A calculated value's Record cell names its inputs; the preview wraps it between references (at the
+    comma), never at a hyphen inside one."""
+    html = render_markdown("| Record |\n|---|\n| calculated from Observation/a-1, Observation/b-2 |\n")
+    assert '<td>calculated from <span class="ref">Observation/a-1</span>, ' in html
+    assert '<span class="ref">Observation/b-2</span></td>' in html
+    assert "ref" not in render_markdown("7.9 mg/dL, 5 IU/mL, 60 mL/min/1.73 m²")

@@ -155,3 +155,20 @@ def test_a_unit_is_shown_without_ucum_annotations(unit, shown):
     """ "5 {score}" reads "5": UCUM annotations are for machines (issue 12)."""
     assert display_unit(unit) == shown
     assert value_with_unit("5", unit) == ("5 " + shown if shown else "5")
+
+
+def test_crcl_evidence_names_the_results_it_was_calculated_from():
+    creatinine, weight = observation("2160-0", 1.2, "mg/dL"), observation("29463-7", 60, "kg")
+    crcl = facts_of(creatinine, weight).crcl.evidence[-1]
+    assert crcl.reference is None
+    assert crcl.calculated_from == (f"Observation/{creatinine['id']}", f"Observation/{weight['id']}")
+
+
+def test_the_corrected_calcium_names_its_albumin_with_its_day_when_another_day():
+    calcium = observation("17861-6", 7.6, "mg/dL")
+    same_day = facts_of(calcium, albumin := observation("1751-7", 2.5, "g/dL")).calcium.evidence[0]
+    assert same_day.note == "corrected for albumin 2.5 g/dL: 8.8 mg/dL"
+    assert same_day.calculated_from == (f"Observation/{albumin['id']}",)
+    earlier = observation("1751-7", 2.5, "g/dL", when="2026-11-18")
+    other_day = facts_of(calcium, earlier).calcium.evidence[0]
+    assert other_day.note == "corrected for albumin 2.5 g/dL on 2026-11-18: 8.8 mg/dL"
