@@ -4,16 +4,14 @@ two lines. Screenshots of every patient go to tests/artifacts/ for a person to l
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from werkzeug.serving import make_server
 
 from cds_service.app import create_app
 from cds_service.demo_catalog import load_index
-from tests.browser.test_preview import ARTIFACTS, CHROMIUM, LAUNCH_ARGS
+from tests.browser.chromium import ARTIFACTS, chromium_page, served
 from tests.conftest import make_settings
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
@@ -34,28 +32,14 @@ MEASURE = """() => [...document.querySelectorAll('article.card')].map(card => ({
 
 @pytest.fixture(scope="module")
 def base_url(tmp_path_factory) -> Iterator[str]:
-    app = create_app(make_settings(tmp_path_factory.mktemp("card-size")))
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
+    with served(create_app(make_settings(tmp_path_factory.mktemp("card-size")))) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def page(base_url):
-    if not CHROMIUM.exists():
-        pytest.fail(
-            "/usr/bin/chromium is missing: `make test` installs it (scripts/ensure-system-packages.sh)"
-        )
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
-        context = browser.new_context(viewport={"width": VIEWPORT_WIDTH, "height": 900})
-        yield context.new_page()
-        browser.close()
+    with chromium_page(VIEWPORT_WIDTH) as page:
+        yield page
 
 
 @pytest.fixture(scope="module")

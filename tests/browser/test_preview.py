@@ -2,59 +2,27 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 from cds_service.app import create_app
+from tests.browser.chromium import ARTIFACTS, chromium_page, served
 from tests.conftest import make_settings
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
-LAUNCH_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 @pytest.fixture(scope="module")
 def base_url(tmp_path_factory) -> Iterator[str]:
-    app = create_app(make_settings(tmp_path_factory.mktemp("preview")))
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
+    with served(create_app(make_settings(tmp_path_factory.mktemp("preview")))) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def page(base_url):
-    if not CHROMIUM.exists():
-        pytest.fail(
-            "/usr/bin/chromium is missing: `make test` installs it (scripts/ensure-system-packages.sh)"
-        )
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
-        context = browser.new_context(viewport={"width": 1200, "height": 900})
-        page = context.new_page()
-        errors: list[str] = []
-        page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-        page.errors = errors  # type: ignore[attr-defined]
+    with chromium_page(1200) as page:
         yield page
-        browser.close()
 
 
 def test_status_page_lists_services_and_demo_patients(page, base_url):

@@ -13,7 +13,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from cds_service.app import create_app
-from tests.browser.test_preview import CHROMIUM, LAUNCH_ARGS
+from tests.browser.chromium import CHROMIUM, LAUNCH_ARGS
 from tests.conftest import make_settings
 from tests.persistence.factories import accepted, card, overridden, unique
 

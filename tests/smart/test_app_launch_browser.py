@@ -21,10 +21,9 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 from xml.etree import ElementTree
 
 import pytest
-from werkzeug.serving import make_server
 
 from cds_service.app import create_app
-from tests.browser.test_preview import CHROMIUM, LAUNCH_ARGS
+from tests.browser.chromium import chromium_page, served
 from tests.conftest import make_settings
 from tests.smart.test_app_review import (
     ALP_CODES,
@@ -79,33 +78,15 @@ def app_url(smart_ehr, ehr_page, tmp_path_factory) -> Iterator[str]:
         fhir_deadline_seconds=10.0,
         smart_frame_ancestors=f"'self' {ehr_page}",
     )
-    server = make_server("127.0.0.1", 0, create_app(settings), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{server.server_port}"
-    smart_ehr.register_client(CLIENT_ID, f"{url}/smart/callback")
-    yield url
-    server.shutdown()
-    thread.join(timeout=5)
+    with served(create_app(settings)) as url:
+        smart_ehr.register_client(CLIENT_ID, f"{url}/smart/callback")
+        yield url
 
 
 @pytest.fixture(scope="module")
 def browser_page(app_url):
-    if not CHROMIUM.exists():
-        pytest.fail(
-            "/usr/bin/chromium is missing: `make test` installs it (scripts/ensure-system-packages.sh)"
-        )
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
-        context = browser.new_context(viewport={"width": 1000, "height": 900})
-        page = context.new_page()
-        errors: list[str] = []
-        page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-        page.errors = errors  # type: ignore[attr-defined]
+    with chromium_page(1000) as page:
         yield page
-        browser.close()
 
 
 def launch_in_browser(page, smart_ehr, app_url: str, patient_id: str, app_context: str | None) -> None:

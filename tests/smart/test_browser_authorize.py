@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 
-from tests.browser.test_preview import CHROMIUM, LAUNCH_ARGS
+from tests.browser.chromium import chromium_page
 from tests.smart.oauth_flow import code_request, exchange, new_verifier, session, smart_configuration
 
 pytestmark = [pytest.mark.browser, pytest.mark.fhirserver, pytest.mark.xdist_group("smart")]
@@ -41,10 +41,6 @@ def redirect_uri() -> Iterator[str]:
 
 
 def test_an_ehr_launch_completes_in_chromium_and_the_token_reads_the_patient(smart_ehr, redirect_uri):
-    if not CHROMIUM.exists():
-        pytest.fail("/usr/bin/chromium is missing: `make test` installs it")
-    from playwright.sync_api import sync_playwright
-
     smart_ehr.load_demo(DEMO_01)
     smart_ehr.register_client("browser-app", redirect_uri)
     verifier = new_verifier()
@@ -53,13 +49,10 @@ def test_an_ehr_launch_completes_in_chromium_and_the_token_reads_the_patient(sma
     )
     endpoint = smart_configuration(session(), smart_ehr.iss)["authorization_endpoint"]
     url = f"{endpoint}?{urlencode({'redirect_uri': redirect_uri, 'aud': smart_ehr.iss, **request})}"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
-        page = browser.new_page()
+    with chromium_page(1000) as page:
         page.goto(url)
         page.wait_for_url(lambda url: url.startswith(redirect_uri))
         callback = page.url
-        browser.close()
     params = {key: values[0] for key, values in parse_qs(urlsplit(callback).query).items()}
     assert params["state"] == "st-9"
     token = exchange(session(), smart_ehr.iss, params["code"], redirect_uri, verifier, "browser-app").json()

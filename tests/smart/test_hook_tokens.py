@@ -9,7 +9,6 @@ refusal, never 200 with an empty card list. The token never reaches the service'
 from __future__ import annotations
 
 import logging
-import threading
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -18,10 +17,10 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 from flask import Flask
-from werkzeug.serving import make_server
 
 from cds_service.app import create_app
 from cds_service.prefetch import template_type
+from tests.browser.chromium import served
 from tests.conftest import make_settings
 from tests.smart.oauth_flow import session, smart_configuration
 
@@ -48,12 +47,8 @@ def service_app(smart_ehr, tmp_path_factory) -> Flask:
 @pytest.fixture(scope="module")
 def service(service_app) -> Iterator[str]:
     """The service on a real HTTP port, as an EHR calls it."""
-    server = make_server("127.0.0.1", 0, service_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
+    with served(service_app) as url:
+        yield url
 
 
 def hook_call(service: str, iss: str, patient_id: str, token: str) -> requests.Response:
