@@ -171,3 +171,16 @@ def test_the_page_uses_no_catalog_jargon(review, patient):
     html, _chart, _bundle = review(patient)
     visible = re.sub(r'src="data:[^"]*"', "", html)  # the plots' own text is checked by the SVG tests
     assert "catalog default" not in visible
+
+
+@pytest.mark.parametrize("patient", [p.id for p in load_index().patients])
+def test_the_explanations_follow_the_cards_wording_rules(review, patient):
+    """The long text moved from the cards to the app; the wording rules (no UCUM annotations, no
+    "none on record)", no catalog jargon, no "every 1 days") move with it."""
+    from tests.cards.card_form import FORBIDDEN
+
+    html, _chart, _bundle = review(patient)
+    explained = " ".join(re.findall(r'<div class="explanation">(.*?)</div>', html, re.S))
+    explained += " ".join(re.findall(r'<details class="explanation">(.*?)</details>', html, re.S))
+    found = [name for name, pattern in FORBIDDEN.items() if pattern.search(explained)]
+    assert found == []
