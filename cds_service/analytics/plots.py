@@ -7,29 +7,17 @@ matplotlib is imported on first use, so a service that never serves the page nev
 
 from __future__ import annotations
 
-import base64
-import io
 from collections import defaultdict
 from datetime import date, timedelta
-from typing import Any
 
 from cds_service.analytics.data import WeeklyCards, WeeklyRate
+from cds_service.svg_figures import pyplot, svg_data_uri
 
 WIDTH_IN, HEIGHT_IN = 9.0, 3.4
 
 
-def _pyplot() -> Any:
-    import matplotlib
-
-    matplotlib.use("Agg")  # no display: render to memory only
-    matplotlib.rcParams["svg.fonttype"] = "none"  # text stays text: the browser draws any script (Chinese)
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
 def override_rate_plot(rates: list[WeeklyRate], start: date, end: date) -> str:
-    plt = _pyplot()
+    plt = pyplot()
     figure, axes = plt.subplots(figsize=(WIDTH_IN, HEIGHT_IN))
     series: dict[str, list[WeeklyRate]] = defaultdict(list)
     for rate in rates:
@@ -43,33 +31,26 @@ def override_rate_plot(rates: list[WeeklyRate], start: date, end: date) -> str:
     if series:
         axes.legend(fontsize="small", loc="center left", bbox_to_anchor=(1.01, 0.5))
     figure.autofmt_xdate()
-    return _data_uri(plt, figure)
+    return svg_data_uri(figure)
 
 
 def cards_per_call_plot(weeks: list[WeeklyCards], start: date, end: date) -> str:
-    plt = _pyplot()
+    plt = pyplot()
     figure, axes = plt.subplots(figsize=(WIDTH_IN, HEIGHT_IN))
     axes.bar([w.week for w in weeks], [w.per_call for w in weeks], width=5)
     axes.set_ylabel("cards per call")
     axes.set_xlim(start - timedelta(days=4), end + timedelta(days=4))  # a week's bar is centred on Monday
     axes.set_title("Cards per hook call that returned cards, by week")
     figure.autofmt_xdate()
-    return _data_uri(plt, figure)
+    return svg_data_uri(figure)
 
 
 def reasons_plot(reasons: list[tuple[str, int]]) -> str:
-    plt = _pyplot()
+    plt = pyplot()
     figure, axes = plt.subplots(figsize=(WIDTH_IN, max(1.6, 0.45 * len(reasons) + 1)))
     names = [name for name, _ in reversed(reasons)]
     axes.barh(names, [count for _, count in reversed(reasons)])
     axes.set_xlabel("overrides")
     axes.xaxis.get_major_locator().set_params(integer=True)
     axes.set_title("Override reasons")
-    return _data_uri(plt, figure)
-
-
-def _data_uri(plt: Any, figure: Any) -> str:
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="svg", bbox_inches="tight")
-    plt.close(figure)
-    return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+    return svg_data_uri(figure)

@@ -7,30 +7,24 @@ import re
 import warnings
 from typing import Any
 
+from cds_service.svg_figures import pyplot
+
 INDICATOR_COLOURS = {"critical": "#c62828", "warning": "#ef8f00", "info": "#1565c0"}
 MAX_BARS = 25
 
 
 def _svg(figure: Any) -> str:
-    import matplotlib.pyplot as plt
-
     buffer = io.StringIO()
     with warnings.catch_warnings():  # a CJK display has no glyph in the font; the SVG keeps it as text
         warnings.filterwarnings("ignore", message="Glyph .* missing")
         figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
-    plt.close(figure)
+    pyplot().close(figure)
     text = buffer.getvalue()
     return re.sub(r"^.*?(<svg)", r"\1", text, count=1, flags=re.S) + "\n"
 
 
 def _figure(bars: int) -> tuple[Any, Any]:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    matplotlib.rcParams["svg.fonttype"] = "none"
-    import matplotlib.pyplot as plt
-
-    return plt.subplots(figsize=(8, 0.9 + 0.32 * max(bars, 1)))
+    return pyplot().subplots(figsize=(8, 0.9 + 0.32 * max(bars, 1)))
 
 
 def rules_plot(rows: list[dict[str, Any]]) -> str:

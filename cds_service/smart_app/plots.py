@@ -10,33 +10,21 @@ holds; the same numbers follow each plot in a table for screen readers.
 
 from __future__ import annotations
 
-import base64
-import io
 from datetime import date, timedelta
 from typing import Any
 
 from cds_service.smart_app.series import Dose, Series
+from cds_service.svg_figures import pyplot, svg_data_uri
 
 WIDTH_IN, PANEL_HEIGHT_IN = 9.4, 2.6
 LIMIT_STYLE = {"color": "#b45309", "linestyle": "--", "linewidth": 1}
 DOSE_COLOUR = "#7c3aed"
 
 
-def _pyplot() -> Any:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    matplotlib.rcParams["svg.fonttype"] = "none"
-    matplotlib.rcParams["svg.hashsalt"] = "bonemet-smart"  # stable ids: the same chart, the same SVG
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
 def time_plot(panels: list[Series], doses: tuple[Dose, ...]) -> str:
     """One panel per series, sharing the time axis, each BMA dose a vertical line on every panel (the
     page's heading names the plot, so the image carries no title of its own)."""
-    plt = _pyplot()
+    plt = pyplot()
     figure, axes_list = plt.subplots(
         len(panels), 1, figsize=(WIDTH_IN, PANEL_HEIGHT_IN * len(panels)), sharex=True, squeeze=False
     )
@@ -45,7 +33,7 @@ def time_plot(panels: list[Series], doses: tuple[Dose, ...]) -> str:
         _panel(axes, series, doses)
         axes.set_xlim(start, end)
     figure.autofmt_xdate()
-    return _data_uri(plt, figure)
+    return svg_data_uri(figure)
 
 
 def _panel(axes: Any, series: Series, doses: tuple[Dose, ...]) -> None:
@@ -98,10 +86,3 @@ def _span(panels: list[Series], doses: tuple[Dose, ...]) -> tuple[date, date]:
     first, last = min(days), max(days)
     margin = max(timedelta(days=3), (last - first) / 20)
     return first - margin, last + margin
-
-
-def _data_uri(plt: Any, figure: Any) -> str:
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="svg", bbox_inches="tight")
-    plt.close(figure)
-    return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
