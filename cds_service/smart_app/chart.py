@@ -1,4 +1,4 @@
-"""One patient's chart, read with the SMART token, turned into the facts and cards the hooks would give.
+"""One patient's chart, read with the SMART token, turned into the facts the hooks decide on.
 
 The app reads the chart through the same path as a patient-view hook call whose prefetch was left out:
 the same prefetch queries, the same `FhirClient` (allow-list, deadline, paging, `self`-link checks),
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from cds_service.pipeline import ESSENTIAL_TYPES, evaluate_resolved
+from cds_service.pipeline import ESSENTIAL_TYPES, call_facts
 from cds_service.prefetch import resolve
 from cds_service.runtime import Runtime
 from fhir_mappings.facts import ClinicalFacts
@@ -31,19 +31,13 @@ class ChartUnavailable(Exception):
 
 @dataclass(frozen=True)
 class ChartReview:
+    """The facts the rules decide on; the page runs the rules itself (`hooks.explain`), once, so no cards
+    are rendered here."""
+
     facts: ClinicalFacts
-    cards: list[dict[str, Any]]
     unavailable: dict[str, str]
     """Prefetch key -> why it could not be read (the rules that needed it are not evaluated)."""
     unavailable_types: frozenset[str]
-
-    @property
-    def fired_rule_ids(self) -> list[str]:
-        return [rule_of(card) for card in self.cards]
-
-
-def rule_of(card: dict[str, Any]) -> str:
-    return str(((card.get("source") or {}).get("topic") or {}).get("code") or "")
 
 
 def read_chart(
@@ -63,14 +57,5 @@ def read_chart(
     if missing:
         reasons = "; ".join(f"{key}: {reason}" for key, reason in sorted(resolved.failed.items()))
         raise ChartUnavailable(f"could not read {', '.join(sorted(missing))} ({reasons})")
-    evaluation = evaluate_resolved(
-        runtime,
-        service,
-        context,
-        resolved.by_type,
-        resolved.unavailable_types,
-        now=now or datetime.now(UTC),
-    )
-    return ChartReview(
-        evaluation.facts, evaluation.cards, dict(resolved.failed), frozenset(resolved.unavailable_types)
-    )
+    facts = call_facts(runtime, service, context, resolved.by_type, now=now or datetime.now(UTC))
+    return ChartReview(facts, dict(resolved.failed), frozenset(resolved.unavailable_types))

@@ -113,7 +113,7 @@ def review() -> Response:
             502,
         )
     page = review_page(chart, rt.thresholds, parse_app_context(session.app_context), rt.card_templates)
-    response = _render("smart/review.html", 200, page=page, cards=chart.cards)
+    response = _render("smart/review.html", 200, page=page)
     _set_cookie(response, SESSION_COOKIE, smart.sealer.seal_session(session), smart.sealer.max_seconds)
     return response
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import re
 import time
+from dataclasses import dataclass
 from xml.etree import ElementTree
 
 import pytest
@@ -20,6 +21,7 @@ from cds_service.smart_app.chart import ChartReview
 from cds_service.smart_app.page import parse_app_context
 from cds_service.smart_app.session import SESSION_COOKIE, AppSession
 from fhir_mappings.creatinine_clearance import format_clearance
+from fhir_mappings.facts import ClinicalFacts
 
 SVG = "{http://www.w3.org/2000/svg}"
 CALCIUM_CODES = {"17861-6", "2000-8", "29265-6"}
@@ -27,7 +29,19 @@ ALP_CODES = {"6768-6"}
 CREATININE_CODES = {"2160-0", "14682-9", "77140-2"}
 
 
-def demo_chart(app, patient_id: str) -> tuple[ChartReview, dict]:
+@dataclass(frozen=True)
+class HookAnswer:
+    """What the patient-view hook answers for the chart the app reviewed: the app must agree with it."""
+
+    facts: ClinicalFacts
+    cards: list[dict]
+
+    @property
+    def fired_rule_ids(self) -> list[str]:
+        return [card["source"]["topic"]["code"] for card in self.cards]
+
+
+def demo_chart(app, patient_id: str) -> tuple[ChartReview, HookAnswer, dict]:
     rt = app.extensions["bonemet"]
     index = load_index()
     bundle = load_bundle(index.patient(patient_id).path, date_shift(index.reference_date))
@@ -36,7 +50,8 @@ def demo_chart(app, patient_id: str) -> tuple[ChartReview, dict]:
     body = patient_view_request(bundle, patient_id, templates)
     resolved = resolve(templates, body, rt.fhir_client)
     evaluation = evaluate_resolved(rt, service, body["context"], resolved.by_type)
-    return ChartReview(evaluation.facts, evaluation.cards, {}, frozenset()), bundle
+    review = ChartReview(evaluation.facts, {}, frozenset())
+    return review, HookAnswer(evaluation.facts, evaluation.cards), bundle
 
 
 def observations_with(bundle: dict, codes: set[str]) -> int:
@@ -69,8 +84,8 @@ def review(app_factory, monkeypatch):
         fhir_allowed_hosts="https://ehr.example.org", session_key=Fernet.generate_key().decode()
     )
 
-    def open_review(patient_id: str, app_context: str | None = None) -> tuple[str, ChartReview, dict]:
-        chart, bundle = demo_chart(app, patient_id)
+    def open_review(patient_id: str, app_context: str | None = None) -> tuple[str, HookAnswer, dict]:
+        chart, answer, bundle = demo_chart(app, patient_id)
         monkeypatch.setattr(views, "read_chart", lambda *_args, **_kw: chart)
         sealer = app.extensions["bonemet_smart"].sealer
         session = AppSession("https://ehr.example.org/fhir", patient_id, "t", "", app_context, time.time())
@@ -78,7 +93,7 @@ def review(app_factory, monkeypatch):
         client.set_cookie(SESSION_COOKIE, sealer.seal_session(session), path="/smart")
         response = client.get("/smart/review")
         assert response.status_code == 200, response.get_data(as_text=True)[:500]
-        return response.get_data(as_text=True), chart, bundle
+        return response.get_data(as_text=True), answer, bundle
 
     return open_review
 
